@@ -1,0 +1,9 @@
+// hyperplane._core: the compiled engine. Each submodule of the core has its
+// own small binding file; this one only assembles them.
+#include "batch.hpp"
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "hyperplane's C++ packet engine";
+    hp::bind::register_packets(m);
+    hp::bind::register_rss(m);
+}

@@ -1,0 +1,16 @@
+#include "cpu.hpp"
+
+namespace hp {
+
+bool cpu_has_avx512_gfni() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+                            __builtin_cpu_supports("gfni");
+    return has;
+#else
+    return false;
+#endif
+}
+
+}  // namespace hp

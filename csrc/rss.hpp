@@ -1,0 +1,74 @@
+// ENA-style receive-side scaling: a Toeplitz hash of each packet's IPv4
+// tuple, and an indirection table that maps the low bits of the hash to a
+// receive queue.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "packet.hpp"
+#include "toeplitz.hpp"
+#include "toeplitz_gfni.hpp"
+
+namespace hp {
+
+inline constexpr std::size_t kRssKeySize = 40;
+using RssKey = std::array<std::uint8_t, kRssKeySize>;
+
+// The hash input the specification gives for IPv4: addresses, then ports for
+// TCP and UDP. A fragment carries no trustworthy ports, so it hashes on its
+// addresses alone, as does every other protocol.
+inline bool rss_hashes_ports(const Packet& p) {
+    return (p.proto == proto::tcp || p.proto == proto::udp) && !(p.flags & packet_flag::fragment);
+}
+
+// Writes the specification's input bytes (network order) for `p`; returns their count (8 or 12).
+std::size_t rss_input(const Packet& p, std::uint8_t out[12]);
+
+// bitserial: the definition, bit by bit (the reference); table: byte-indexed
+// tables, portable; gfni: byte-matrix products, where the CPU has AVX-512 and GFNI.
+enum class ToeplitzImpl : std::uint8_t { bitserial, table, gfni };
+
+// The fastest implementation this CPU runs.
+ToeplitzImpl best_toeplitz_impl();
+bool toeplitz_impl_available(ToeplitzImpl impl);
+
+class Rss {
+public:
+    // `indirection` maps hash & (size - 1) to a queue; its size must be a power of two.
+    Rss(const RssKey& key, std::vector<std::uint16_t> indirection);
+
+    // All implementations give the same hashes; `impl` must be available here.
+    void hash(const Packet* pkts, std::size_t n, std::uint32_t* out,
+              ToeplitzImpl impl = best_toeplitz_impl()) const;
+    void queue(const Packet* pkts, std::size_t n, std::uint16_t* out) const;
+
+    const RssKey& key() const { return key_; }
+    const std::vector<std::uint16_t>& indirection() const { return indirection_; }
+    void set_indirection(std::vector<std::uint16_t> indirection);
+
+    std::uint32_t hash_one(const Packet& p) const {
+        const std::uint32_t s = p.src_ip, d = p.dst_ip, sp = p.src_port, dp = p.dst_port;
+        const std::uint32_t h = table_.at(0, s >> 24) ^ table_.at(1, (s >> 16) & 0xff) ^
+                                table_.at(2, (s >> 8) & 0xff) ^ table_.at(3, s & 0xff) ^
+                                table_.at(4, d >> 24) ^ table_.at(5, (d >> 16) & 0xff) ^
+                                table_.at(6, (d >> 8) & 0xff) ^ table_.at(7, d & 0xff);
+        const std::uint32_t ports = table_.at(8, sp >> 8) ^ table_.at(9, sp & 0xff) ^
+                                    table_.at(10, dp >> 8) ^ table_.at(11, dp & 0xff);
+        // Branch-free: traffic mixes protocols, and a mispredict costs more than four loads.
+        return h ^ (ports & (0U - static_cast<std::uint32_t>(rss_hashes_ports(p))));
+    }
+
+    std::uint16_t queue_one(const Packet& p) const { return indirection_[hash_one(p) & mask_]; }
+
+private:
+    RssKey key_;
+    ToeplitzTable table_;
+    ToeplitzGfniMatrices gfni_;
+    std::vector<std::uint16_t> indirection_;
+    std::uint32_t mask_;
+};
+
+}  // namespace hp
