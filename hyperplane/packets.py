@@ -122,7 +122,7 @@ def summary(batch: Batch) -> BatchSummary:
     counts = np.bincount(batch["proto"], minlength=256)
     protocols: dict[str, int] = {}
     for number in np.flatnonzero(counts):
-        name = Proto(number).name if number in Proto._value2member_map_ else f"proto {number}"
+        name = Proto(int(number)).name if number in Proto._value2member_map_ else f"proto {number}"
         protocols[name] = int(counts[number])
     ts = batch["ts"]
     return BatchSummary(

@@ -1,0 +1,55 @@
+"""The ``hyperplane`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from hyperplane import __version__, bench
+
+
+def _positive(text: str) -> int:
+    value = int(text.replace("_", ""))
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hyperplane", description="A compiled packet engine.")
+    parser.add_argument("--version", action="version", version=f"hyperplane {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("bench", help="measure packet rates of every stage on one core")
+    b.add_argument("--packets", type=_positive, default=4_000_000, help="packets in the trace (default 4,000,000)")
+    b.add_argument("--flows", type=_positive, default=200_000, help="flows in the trace (default 200,000)")
+    b.add_argument("--rounds", type=_positive, default=7, help="timed rounds; figures are medians (default 7)")
+    b.add_argument("--seed", type=int, default=1, help="seed of the synthetic trace (default 1)")
+    b.add_argument("--quick", action="store_true", help="a small, fast run (200,000 packets, 3 rounds)")
+    b.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH ('-' for stdout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    if args.command == "bench":
+        if args.quick:
+            args.packets, args.flows, args.rounds = 200_000, 10_000, 3
+        progress = (lambda msg: print(f"... {msg}", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
+        report = bench.run(packets=args.packets, flows=args.flows, rounds=args.rounds, seed=args.seed,
+                           progress=progress, command=" ".join(["hyperplane", *argv]))
+        if args.json == "-":
+            json.dump(report, sys.stdout, indent=2)
+            print()
+            return 0
+        print(bench.format_table(report))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
