@@ -73,7 +73,10 @@ void Rss::hash(const Packet* pkts, std::size_t n, std::uint32_t* out, ToeplitzIm
         case ToeplitzImpl::table:
             break;
     }
-    for (; done < n; ++done) out[done] = hash_one(pkts[done]);
+    for (; done < n; ++done) {
+        __builtin_prefetch(pkts + done + kPrefetchAhead);
+        out[done] = hash_one(pkts[done]);
+    }
 }
 
 void Rss::queue(const Packet* pkts, std::size_t n, std::uint16_t* out) const {

@@ -56,6 +56,9 @@ constexpr std::array<std::uint64_t, 16> make_keep() {
     return keep;
 }
 
+// Bytes read ahead of the loop, so that batches larger than the caches stream in.
+constexpr std::size_t kAhead = 1024;
+
 alignas(64) constexpr auto kTranspose = make_transpose();
 alignas(32) constexpr auto kGather = make_gather();
 constexpr auto kKeep = make_keep();
@@ -112,6 +115,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,gfni"))) std::size_t
     const std::size_t whole = n - n % 8;
     for (std::size_t base = 0; base < whole; base += 8) {
         const auto* rec = reinterpret_cast<const char*>(pkts + base);
+        for (unsigned line = 0; line < 4; ++line) __builtin_prefetch(rec + kAhead + 64 * line);
         const __m512i r0 = _mm512_loadu_si512(rec), r1 = _mm512_loadu_si512(rec + 64);
         const __m512i r2 = _mm512_loadu_si512(rec + 128), r3 = _mm512_loadu_si512(rec + 192);
         const unsigned ok_lo = ports_ok(r0) | (ports_ok(r1) << 2);
