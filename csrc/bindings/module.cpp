@@ -6,4 +6,5 @@ PYBIND11_MODULE(_core, m) {
     m.doc() = "hyperplane's C++ packet engine";
     hp::bind::register_packets(m);
     hp::bind::register_rss(m);
+    hp::bind::register_conntrack(m);
 }

@@ -1,0 +1,310 @@
+#include "conntrack.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace hp {
+namespace {
+
+constexpr std::size_t kBurst = 16;          // packets whose misses are in flight together
+constexpr std::size_t kIndexBuffer = 64;    // packet indices gathered per shard before a call
+constexpr std::size_t kSweepPerBurst = 4;   // slots checked for expiry per burst
+constexpr std::size_t kRoomGroups = 4;      // groups searched for a victim when full
+constexpr std::size_t kFullSweep = 256;     // slots swept for expired connections when full
+
+bool assured(const FlowRecord& r) {
+    if (r.proto == proto::tcp) {
+        const auto s = static_cast<TcpState>(r.state);
+        return s != TcpState::syn_sent && s != TcpState::syn_recv && s != TcpState::syn_sent2;
+    }
+    return r.flags & flow_flag::stream;
+}
+
+std::vector<std::uint16_t> round_robin(unsigned queues) {
+    std::vector<std::uint16_t> table(128);
+    for (std::size_t i = 0; i < table.size(); ++i) table[i] = static_cast<std::uint16_t>(i % queues);
+    return table;
+}
+
+RssKey symmetric_rss_key() {
+    RssKey key{};
+    for (std::size_t i = 0; i < key.size(); i += 2) key[i] = 0x6d, key[i + 1] = 0x5a;
+    return key;
+}
+
+}  // namespace
+
+ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
+    : cfg_(&cfg), table_(capacity, cfg.key) {}
+
+void ConnTrackShard::process(const Packet* pkts, const std::uint32_t* idx, std::size_t n,
+                             std::uint8_t* verdicts) {
+    KeyedPacket keyed[kBurst];
+    std::uint64_t hashes[kBurst];
+    for (std::size_t base = 0; base < n; base += kBurst) {
+        const std::size_t m = std::min(kBurst, n - base);
+        // Stage by stage, so that a burst's cache misses overlap: hash every
+        // packet and fetch its group, then fetch each likely record, then decide.
+        for (std::size_t i = 0; i < m; ++i) {
+            keyed[i] = flow_key_of(pkts[idx[base + i]]);
+            hashes[i] = table_.hash(keyed[i].key);
+            table_.prefetch_group(hashes[i]);
+        }
+        for (std::size_t i = 0; i < m; ++i) table_.prefetch_record(hashes[i]);
+        for (std::size_t i = 0; i < m; ++i) {
+            const std::uint32_t at = idx[base + i];
+            const Verdict v = track(pkts[at], keyed[i], hashes[i]);
+            verdicts[at] = static_cast<std::uint8_t>(v);
+            ++counters_.verdicts[static_cast<std::size_t>(v)];
+        }
+        sweep(kSweepPerBurst);
+    }
+}
+
+Verdict ConnTrackShard::track(const Packet& p, const KeyedPacket& kp, std::uint64_t h) {
+    const std::uint64_t now = p.ts;
+    if (now > now_) now_ = now;
+    const bool tcp = p.proto == proto::tcp;
+    const TcpFlagClass cls = tcp_flag_class(p.tcp_flags);
+    if (p.proto == proto::icmp) {
+        const std::uint8_t type = icmp_type(p);
+        if (type != kIcmpEchoRequest && type != kIcmpEchoReply) {
+            ++counters_.events[static_cast<std::size_t>(CtEvent::untracked)];
+            return Verdict::forward;
+        }
+    }
+
+    std::size_t slot = table_.find(kp.key, h);
+    if (slot != FlowTable::npos && cfg_->timeouts.expired(table_.record(slot), now)) {
+        remove(slot, CtEvent::expired);
+        slot = FlowTable::npos;
+    }
+    if (slot == FlowTable::npos) {
+        if (tcp) {
+            if (cls == TcpFlagClass::syn) return create(p, kp, h, static_cast<std::uint8_t>(TcpState::syn_sent));
+            if (cls == TcpFlagClass::ack && cfg_->loose)
+                return create(p, kp, h, static_cast<std::uint8_t>(TcpState::established));
+            return Verdict::drop_invalid;
+        }
+        if (p.proto == proto::icmp && icmp_type(p) == kIcmpEchoReply) return Verdict::drop_invalid;
+        return create(p, kp, h, 0);
+    }
+
+    FlowRecord& r = table_.record(slot);
+    const bool reply = kp.from_lo != static_cast<bool>(r.flags & flow_flag::orig_lo);
+    if (tcp) {
+        const auto from = static_cast<TcpState>(r.state);
+        const TcpState to = tcp_transition(reply, cls, from);
+        if (to == TcpState::invalid) return Verdict::drop_invalid;
+        if (to == TcpState::ignore) {
+            ++counters_.events[static_cast<std::size_t>(CtEvent::ignored)];
+            return Verdict::forward;
+        }
+        if (to == TcpState::syn_sent && (from == TcpState::time_wait || from == TcpState::close)) {
+            // A new connection on a finished one's tuple: Linux destroys the old
+            // entry and tracks the SYN as the first packet of a new one.
+            remove(slot, CtEvent::reopened);
+            return create(p, kp, h, static_cast<std::uint8_t>(TcpState::syn_sent));
+        }
+        r.state = static_cast<std::uint8_t>(to);
+    }
+    if (reply) {
+        r.flags |= flow_flag::seen_reply;
+    } else if (r.flags & flow_flag::seen_reply) {
+        r.flags |= flow_flag::stream;  // a second exchange: the flow is a stream
+    }
+    r.last_ts = std::max(r.last_ts, now);
+    const std::size_t dir = reply ? 1 : 0;
+    ++r.packets[dir];
+    r.bytes[dir] += p.length;
+    note_deadline(r);
+    ++counters_.events[static_cast<std::size_t>(CtEvent::tracked)];
+    return Verdict::forward;
+}
+
+Verdict ConnTrackShard::create(const Packet& p, const KeyedPacket& kp, std::uint64_t h, std::uint8_t state) {
+    std::size_t slot = table_.insert(kp.key, h);
+    if (slot == FlowTable::npos) {
+        if (!make_room(h, p.ts)) {
+            // Expired connections may lie anywhere: sweep a stretch, but only
+            // when the bound says one can have expired, so a flood against a
+            // table of live connections is refused at the cost of a compare.
+            if (p.ts <= next_deadline_) return Verdict::drop_table_full;
+            sweep(kFullSweep);
+            if (table_.size() >= table_.capacity()) return Verdict::drop_table_full;
+        }
+        slot = table_.insert(kp.key, h);
+    }
+    FlowRecord& r = table_.record(slot);
+    r.state = state;
+    r.flags = kp.from_lo ? flow_flag::orig_lo : 0;
+    r.spare = 0;
+    r.first_ts = r.last_ts = p.ts;
+    r.bytes[0] = p.length, r.bytes[1] = 0;
+    r.packets[0] = 1, r.packets[1] = 0;
+    r.ext = 0;
+    note_deadline(r);
+    ++counters_.events[static_cast<std::size_t>(CtEvent::created)];
+    return Verdict::forward;
+}
+
+bool ConnTrackShard::make_room(std::uint64_t h, std::uint64_t now) {
+    // Near the new key's home, as Linux looks in the new entry's bucket: an
+    // expired connection first, else (with early drop) the oldest unconfirmed one.
+    std::size_t victim = FlowTable::npos;
+    std::size_t g = table_.home(h);
+    for (std::size_t k = 0; k < kRoomGroups; ++k, g = table_.next(g)) {
+        for (std::size_t slot = g * FlowTable::kGroupSlots; slot < (g + 1) * FlowTable::kGroupSlots; ++slot) {
+            if (!table_.occupied(slot)) continue;
+            const FlowRecord& r = table_.record(slot);
+            if (cfg_->timeouts.expired(r, now)) {
+                remove(slot, CtEvent::expired);
+                return true;
+            }
+            if (cfg_->early_drop && !assured(r) &&
+                (victim == FlowTable::npos || r.last_ts < table_.record(victim).last_ts))
+                victim = slot;
+        }
+    }
+    if (victim == FlowTable::npos) return false;
+    remove(victim, CtEvent::early_drop);
+    return true;
+}
+
+void ConnTrackShard::remove(std::size_t slot, CtEvent why) {
+    ++counters_.events[static_cast<std::size_t>(why)];
+    table_.erase(slot);
+}
+
+void ConnTrackShard::note_deadline(const FlowRecord& r) {
+    const std::uint64_t d = cfg_->timeouts.deadline(r);
+    next_deadline_ = std::min(next_deadline_, d);
+    round_deadline_ = std::min(round_deadline_, d);
+}
+
+void ConnTrackShard::sweep(std::size_t slots) {
+    const std::size_t total = table_.slots();
+    for (std::size_t k = 0; k < slots; ++k) {
+        if (table_.occupied(cursor_)) {
+            const FlowRecord& r = table_.record(cursor_);
+            const std::uint64_t d = cfg_->timeouts.deadline(r);
+            if (now_ > d)
+                remove(cursor_, CtEvent::expired);
+            else
+                round_deadline_ = std::min(round_deadline_, d);
+        }
+        if (++cursor_ == total) {
+            // A full round saw every connection, or noted it when it changed.
+            cursor_ = 0;
+            next_deadline_ = round_deadline_;
+            round_deadline_ = ~std::uint64_t{0};
+        }
+    }
+}
+
+void ConnTrackShard::expire(std::uint64_t now) {
+    now_ = std::max(now_, now);
+    for (std::size_t slot = 0; slot < table_.slots(); ++slot)
+        if (table_.occupied(slot) && cfg_->timeouts.expired(table_.record(slot), now))
+            remove(slot, CtEvent::expired);
+}
+
+void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const {
+    for (std::size_t slot = 0; slot < table_.slots(); ++slot) {
+        if (!table_.occupied(slot)) continue;
+        const FlowRecord& r = table_.record(slot);
+        const bool lo = r.flags & flow_flag::orig_lo;
+        FlowInfo f{};
+        f.first_ts = r.first_ts, f.last_ts = r.last_ts;
+        f.bytes_orig = r.bytes[0], f.bytes_reply = r.bytes[1];
+        f.packets_orig = r.packets[0], f.packets_reply = r.packets[1];
+        f.orig_src_ip = lo ? r.ip_lo : r.ip_hi;
+        f.orig_dst_ip = lo ? r.ip_hi : r.ip_lo;
+        f.orig_src_port = lo ? r.port_lo : r.port_hi;
+        f.orig_dst_port = lo ? r.port_hi : r.port_lo;
+        f.reply_src_ip = f.orig_dst_ip, f.reply_dst_ip = f.orig_src_ip;
+        f.reply_src_port = f.orig_dst_port, f.reply_dst_port = f.orig_src_port;
+        f.shard = shard;
+        f.proto = r.proto, f.state = r.state;
+        f.replied = (r.flags & flow_flag::seen_reply) ? 1 : 0;
+        f.stream = (r.flags & flow_flag::stream) ? 1 : 0;
+        out.push_back(f);
+    }
+}
+
+ConnTrack::ConnTrack(const ConnTrackConfig& cfg)
+    : cfg_(cfg), rss_(symmetric_rss_key(), round_robin(cfg.queues ? cfg.queues : 1)) {
+    if (cfg.capacity == 0) throw std::invalid_argument("capacity must be positive");
+    if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
+    const std::size_t per_shard = (cfg.capacity + cfg.queues - 1) / cfg.queues;
+    shards_.reserve(cfg.queues);
+    for (unsigned s = 0; s < cfg.queues; ++s) shards_.emplace_back(per_shard, cfg_);
+}
+
+std::uint16_t ConnTrack::shard_of(const Packet& p) const {
+    Packet whole = p;
+    whole.flags = static_cast<std::uint8_t>(whole.flags & ~packet_flag::fragment);
+    return rss_.queue_one(whole);
+}
+
+void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads) {
+    if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
+    const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
+    if (!pool_ || pool_->threads() != workers) pool_ = std::make_unique<ThreadPool>(workers);
+    shard_ids_.resize(n);
+    std::uint16_t* ids = shard_ids_.data();
+    const std::size_t chunk = (n + workers - 1) / workers;
+    pool_->run(workers, [&](unsigned w) {
+        const std::size_t end = std::min(n, (w + 1) * chunk);
+        for (std::size_t i = w * chunk; i < end; ++i) ids[i] = shard_of(pkts[i]);
+    });
+    // Worker w owns the shards s with s % workers == w and meets their packets
+    // in batch order; no two workers touch one shard.
+    pool_->run(workers, [&](unsigned w) {
+        std::vector<std::uint32_t> buffer(static_cast<std::size_t>(cfg_.queues) * kIndexBuffer);
+        std::vector<std::size_t> fill(cfg_.queues, 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint16_t s = ids[i];
+            if (s % workers != w) continue;
+            std::uint32_t* buf = buffer.data() + s * kIndexBuffer;
+            buf[fill[s]++] = static_cast<std::uint32_t>(i);
+            if (fill[s] == kIndexBuffer) {
+                shards_[s].process(pkts, buf, kIndexBuffer, verdicts);
+                fill[s] = 0;
+            }
+        }
+        for (unsigned s = w; s < cfg_.queues; s += workers)
+            shards_[s].process(pkts, buffer.data() + s * kIndexBuffer, fill[s], verdicts);
+    });
+}
+
+void ConnTrack::expire(std::uint64_t now) {
+    for (auto& s : shards_) s.expire(now);
+}
+
+std::vector<FlowInfo> ConnTrack::flows() const {
+    std::vector<FlowInfo> out;
+    out.reserve(size());
+    for (std::size_t s = 0; s < shards_.size(); ++s) shards_[s].append_flows(out, static_cast<std::uint16_t>(s));
+    return out;
+}
+
+ConnTrackCounters ConnTrack::counters() const {
+    ConnTrackCounters total;
+    for (const auto& s : shards_) total.add(s.counters());
+    return total;
+}
+
+std::size_t ConnTrack::size() const {
+    std::size_t n = 0;
+    for (const auto& s : shards_) n += s.table().size();
+    return n;
+}
+
+std::size_t ConnTrack::memory_bytes() const {
+    std::size_t n = 0;
+    for (const auto& s : shards_) n += s.table().memory_bytes();
+    return n;
+}
+
+}  // namespace hp

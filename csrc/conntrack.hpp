@@ -1,0 +1,126 @@
+// Connection tracking, sharded by RSS queue: each shard owns a FlowTable and
+// sees its packets in batch order, so a shard's result never depends on which
+// thread ran it or how many there were.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "flow_table.hpp"
+#include "packet.hpp"
+#include "rss.hpp"
+#include "thread_pool.hpp"
+#include "timeouts.hpp"
+#include "verdict.gen.hpp"
+
+namespace hp {
+
+// Events counted beside the verdicts (which count every packet once).
+enum class CtEvent : std::uint8_t {
+    created,      // connections created
+    tracked,      // packets that found their connection
+    ignored,      // TCP packets the state machine ignores (forwarded, state kept)
+    untracked,    // packets no connection covers (ICMP other than echo): forwarded
+    reopened,     // SYN on a closed connection's tuple: the old one replaced
+    expired,      // connections removed after their timeout
+    early_drop,   // unconfirmed connections evicted to make room
+    count_
+};
+inline constexpr std::size_t kCtEvents = static_cast<std::size_t>(CtEvent::count_);
+
+struct ConnTrackCounters {
+    std::array<std::uint64_t, kVerdictCount> verdicts{};
+    std::array<std::uint64_t, kCtEvents> events{};
+
+    void add(const ConnTrackCounters& o) {
+        for (std::size_t i = 0; i < kVerdictCount; ++i) verdicts[i] += o.verdicts[i];
+        for (std::size_t i = 0; i < kCtEvents; ++i) events[i] += o.events[i];
+    }
+};
+
+struct ConnTrackConfig {
+    std::size_t capacity = 0;   // connections, over all shards
+    unsigned queues = 1;
+    Timeouts timeouts{};
+    HashKey key{};
+    bool loose = true;          // pick up TCP connections mid-stream on a bare ACK, as Linux does
+    bool early_drop = false;    // when full, evict the oldest unconfirmed connection
+};
+
+// One row of ConnTrack::flows().
+struct FlowInfo {
+    std::uint64_t first_ts, last_ts;
+    std::uint64_t bytes_orig, bytes_reply;
+    std::uint32_t packets_orig, packets_reply;
+    std::uint32_t orig_src_ip, orig_dst_ip, reply_src_ip, reply_dst_ip;
+    std::uint16_t orig_src_port, orig_dst_port, reply_src_port, reply_dst_port;
+    std::uint16_t shard;
+    std::uint8_t proto, state, replied, stream;
+};
+
+class ConnTrackShard {
+public:
+    ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg);
+
+    // Packets pkts[idx[0]], pkts[idx[1]], ... in that order; verdicts at the same indices.
+    void process(const Packet* pkts, const std::uint32_t* idx, std::size_t n, std::uint8_t* verdicts);
+    void expire(std::uint64_t now);
+    void append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const;
+
+    const ConnTrackCounters& counters() const { return counters_; }
+    const FlowTable& table() const { return table_; }
+
+private:
+    Verdict track(const Packet& p, const KeyedPacket& kp, std::uint64_t h);
+    Verdict create(const Packet& p, const KeyedPacket& kp, std::uint64_t h, std::uint8_t state);
+    bool make_room(std::uint64_t h, std::uint64_t now);
+    void remove(std::size_t slot, CtEvent why);
+    void sweep(std::size_t slots);
+    void note_deadline(const FlowRecord& r);
+
+    const ConnTrackConfig* cfg_;
+    FlowTable table_;
+    ConnTrackCounters counters_;
+    std::size_t cursor_ = 0;
+    std::uint64_t now_ = 0;  // the latest packet time this shard has seen
+    // No connection held expires before next_deadline_: while the table is full
+    // and now <= next_deadline_, a new connection is refused without a search.
+    // The sweep rebuilds the bound each time it goes round the table.
+    std::uint64_t next_deadline_ = ~std::uint64_t{0};
+    std::uint64_t round_deadline_ = ~std::uint64_t{0};
+};
+
+class ConnTrack {
+public:
+    explicit ConnTrack(const ConnTrackConfig& cfg);
+    // Shards keep a pointer to cfg_: a ConnTrack stays where it was made.
+    ConnTrack(const ConnTrack&) = delete;
+    ConnTrack& operator=(const ConnTrack&) = delete;
+
+    void process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads);
+    void expire(std::uint64_t now);
+    std::vector<FlowInfo> flows() const;
+    ConnTrackCounters counters() const;
+
+    std::size_t size() const;
+    std::size_t capacity() const { return cfg_.capacity; }
+    std::size_t memory_bytes() const;
+    unsigned queues() const { return cfg_.queues; }
+    const ConnTrackConfig& config() const { return cfg_; }
+
+    // The shard a packet belongs to: its RSS queue under a symmetric key, so both
+    // directions meet, with fragments placed as their whole datagram would be.
+    std::uint16_t shard_of(const Packet& p) const;
+
+private:
+    ConnTrackConfig cfg_;
+    Rss rss_;
+    std::vector<ConnTrackShard> shards_;
+    std::unique_ptr<ThreadPool> pool_;
+    std::vector<std::uint16_t> shard_ids_;  // reused across calls
+};
+
+}  // namespace hp

@@ -1,0 +1,104 @@
+#include "flow_table.hpp"
+
+#include <emmintrin.h>
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+namespace hp {
+namespace {
+
+constexpr std::size_t kHugePage = 2u << 20;
+
+// Tables of millions of flows are read at random: on 2 MiB pages one TLB entry
+// covers 32768 records instead of 64, which keeps page walks out of the miss path.
+void* allocate(std::size_t bytes) {
+    const std::size_t align = bytes >= kHugePage ? kHugePage : 64;
+    const std::size_t size = (bytes + align - 1) / align * align;
+    void* p = std::aligned_alloc(align, size);
+    if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    if (align == kHugePage) madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+}  // namespace
+
+void FlowTable::FreeDeleter::operator()(void* p) const { std::free(p); }
+
+FlowTable::FlowTable(std::size_t capacity, const HashKey& key)
+    : key_(key), capacity_(capacity), groups_(0) {
+    if (capacity == 0) throw std::invalid_argument("capacity must be positive");
+    // At most 80% of slots used: probes stay within a group or two.
+    const std::size_t slots = capacity + capacity / 4 + kGroupSlots;
+    groups_ = (slots + kGroupSlots - 1) / kGroupSlots;
+    ctrl_.reset(static_cast<Group*>(allocate(groups_ * sizeof(Group))));
+    records_.reset(static_cast<FlowRecord*>(allocate(groups_ * kGroupSlots * sizeof(FlowRecord))));
+    for (std::size_t g = 0; g < groups_; ++g) {
+        std::memset(ctrl_[g].bytes, kEmpty, kGroupSlots);
+        ctrl_[g].bytes[kGroupSlots] = 0;
+    }
+}
+
+unsigned FlowTable::match(std::size_t g, std::uint8_t t) const {
+    const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
+    const auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(ctrl, _mm_set1_epi8(static_cast<char>(t)))));
+    return bits & ((1U << kGroupSlots) - 1);
+}
+
+unsigned FlowTable::empties(std::size_t g) const {
+    const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
+    return static_cast<unsigned>(_mm_movemask_epi8(ctrl)) & ((1U << kGroupSlots) - 1);
+}
+
+void FlowTable::prefetch_record(std::uint64_t h) const {
+    const std::size_t g = home(h);
+    const unsigned m = match(g, tag(h));
+    if (m) __builtin_prefetch(&records_[g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m))], 1, 1);
+}
+
+std::size_t FlowTable::find(const FlowKey& k, std::uint64_t h) const {
+    const std::uint8_t t = tag(h);
+    std::size_t g = home(h);
+    for (std::size_t probed = 0; probed < groups_; ++probed) {
+        for (unsigned m = match(g, t); m; m &= m - 1) {
+            const std::size_t slot = g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m));
+            if (records_[slot].has_key(k)) return slot;
+        }
+        if (ctrl_[g].bytes[kGroupSlots] == 0) return npos;
+        g = next(g);
+    }
+    return npos;
+}
+
+std::size_t FlowTable::insert(const FlowKey& k, std::uint64_t h) {
+    if (size_ >= capacity_) return npos;
+    std::size_t g = home(h);
+    // Room is guaranteed (size < capacity <= 80% of slots), so this ends.
+    while (true) {
+        if (const unsigned e = empties(g)) {
+            const std::size_t slot = g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(e));
+            ctrl_[g].bytes[slot % kGroupSlots] = tag(h);
+            records_[slot].set_key(k);
+            ++size_;
+            return slot;
+        }
+        // Saturated counts stay saturated: such a group is always probed past.
+        if (ctrl_[g].bytes[kGroupSlots] != 0xff) ++ctrl_[g].bytes[kGroupSlots];
+        g = next(g);
+    }
+}
+
+void FlowTable::erase(std::size_t slot) {
+    const std::size_t target = slot / kGroupSlots;
+    for (std::size_t g = home(hash(records_[slot].key())); g != target; g = next(g))
+        if (ctrl_[g].bytes[kGroupSlots] != 0xff) --ctrl_[g].bytes[kGroupSlots];
+    ctrl_[target].bytes[slot % kGroupSlots] = kEmpty;
+    --size_;
+}
+
+}  // namespace hp

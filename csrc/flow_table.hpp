@@ -1,0 +1,111 @@
+// A fixed-capacity open-addressing table of connection records, after
+// abseil's Swiss tables and folly's F14: slots come in groups of 15 behind a
+// 16-byte control word of 7-bit tags, so one SSE2 compare tests a whole group
+// and only slots whose tag matches are read. The 16th control byte counts the
+// keys that probed past the group (F14's overflow count): a lookup stops at the
+// first group that no key ever passed, so erasing needs no tombstones and a
+// table with heavy churn keeps its probe lengths.
+//
+// Capacity is fixed at construction, as a NIC's connection allowance is; the
+// table never grows in the packet path.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "flow_key.hpp"
+
+namespace hp {
+
+// 64 bytes: one cache line per connection.
+struct alignas(64) FlowRecord {
+    std::uint32_t ip_lo, ip_hi;  // the key (FlowKey's fields, without its padding)
+    std::uint16_t port_lo, port_hi;
+    std::uint8_t proto;
+    std::uint8_t state;          // TcpState for TCP
+    std::uint8_t flags;          // flow_flag bits
+    std::uint8_t spare;
+    std::uint64_t first_ts;
+    std::uint64_t last_ts;
+    std::uint64_t bytes[2];     // [original, reply]
+    std::uint32_t packets[2];   // [original, reply], modulo 2^32
+    std::uint64_t ext;          // the stage's own per-connection data (NAT, NLB)
+
+    FlowKey key() const { return FlowKey{ip_lo, ip_hi, port_lo, port_hi, proto}; }
+    bool has_key(const FlowKey& k) const {
+        return ip_lo == k.ip_lo && ip_hi == k.ip_hi && port_lo == k.port_lo && port_hi == k.port_hi &&
+               proto == k.proto;
+    }
+    void set_key(const FlowKey& k) {
+        ip_lo = k.ip_lo, ip_hi = k.ip_hi, port_lo = k.port_lo, port_hi = k.port_hi, proto = k.proto;
+    }
+};
+static_assert(sizeof(FlowRecord) == 64, "a flow record is one cache line");
+
+namespace flow_flag {
+inline constexpr std::uint8_t orig_lo = 0x01;    // the originator is the key's lower endpoint
+inline constexpr std::uint8_t seen_reply = 0x02;
+inline constexpr std::uint8_t stream = 0x04;     // UDP: more than one request-response
+}  // namespace flow_flag
+
+class FlowTable {
+public:
+    static constexpr unsigned kGroupSlots = 15;
+    static constexpr std::size_t npos = ~std::size_t{0};
+
+    // Room for `capacity` records at a load of at most 80%.
+    FlowTable(std::size_t capacity, const HashKey& key);
+    FlowTable(FlowTable&&) noexcept = default;
+    FlowTable& operator=(FlowTable&&) noexcept = default;
+
+    std::uint64_t hash(const FlowKey& k) const { return flow_hash(k, key_); }
+
+    void prefetch_group(std::uint64_t h) const {
+        __builtin_prefetch(&ctrl_[home(h)], 0, 1);
+    }
+    // Prefetches the record of the first slot in the home group whose tag matches.
+    void prefetch_record(std::uint64_t h) const;
+
+    std::size_t find(const FlowKey& k, std::uint64_t h) const;
+    // A free slot for a key known to be absent, with its tag set; npos when full.
+    std::size_t insert(const FlowKey& k, std::uint64_t h);
+    void erase(std::size_t slot);
+
+    FlowRecord& record(std::size_t slot) { return records_[slot]; }
+    const FlowRecord& record(std::size_t slot) const { return records_[slot]; }
+    bool occupied(std::size_t slot) const { return !(ctrl_[slot / kGroupSlots].bytes[slot % kGroupSlots] & 0x80); }
+
+    std::size_t size() const { return size_; }
+    std::size_t capacity() const { return capacity_; }
+    std::size_t slots() const { return groups_ * kGroupSlots; }
+    std::size_t memory_bytes() const { return groups_ * (sizeof(Group) + kGroupSlots * sizeof(FlowRecord)); }
+
+    // The group a hash starts probing at, and the next one after `g`.
+    std::size_t home(std::uint64_t h) const {
+        return static_cast<std::size_t>((static_cast<uint128>(h) * groups_) >> 64);
+    }
+    std::size_t next(std::size_t g) const { return g + 1 == groups_ ? 0 : g + 1; }
+
+private:
+    struct alignas(16) Group {
+        std::uint8_t bytes[16];  // 15 tags (0x80: empty; else the hash's low 7 bits), overflow count
+    };
+    static constexpr std::uint8_t kEmpty = 0x80;
+    static std::uint8_t tag(std::uint64_t h) { return static_cast<std::uint8_t>(h & 0x7f); }
+    unsigned match(std::size_t g, std::uint8_t t) const;  // bit i: slot i's tag is t
+    unsigned empties(std::size_t g) const;
+
+    struct FreeDeleter {
+        void operator()(void* p) const;
+    };
+
+    HashKey key_;
+    std::size_t capacity_;
+    std::size_t groups_;
+    std::size_t size_ = 0;
+    std::unique_ptr<Group[], FreeDeleter> ctrl_;
+    std::unique_ptr<FlowRecord[], FreeDeleter> records_;
+};
+
+}  // namespace hp

@@ -1,0 +1,43 @@
+// TCP connection states and transitions, as Linux's conntrack defines them
+// (net/netfilter/nf_conntrack_proto_tcp.c): the state seen from the middle of
+// the path, not either endpoint's own state.
+#pragma once
+
+#include <cstdint>
+
+namespace hp {
+
+enum class TcpState : std::uint8_t {
+    none = 0,
+    syn_sent = 1,
+    syn_recv = 2,
+    established = 3,
+    fin_wait = 4,
+    close_wait = 5,
+    last_ack = 6,
+    time_wait = 7,
+    close = 8,
+    syn_sent2 = 9,  // simultaneous open
+    // Not states: what the transition table says about a packet.
+    invalid = 10,
+    ignore = 11,
+};
+
+inline constexpr unsigned kTcpStates = 10;
+
+enum class TcpFlagClass : std::uint8_t { syn, synack, fin, ack, rst, none };
+
+inline TcpFlagClass tcp_flag_class(std::uint8_t flags) {
+    constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, ack = 0x10;
+    if (flags & rst) return TcpFlagClass::rst;
+    if (flags & syn) return (flags & ack) ? TcpFlagClass::synack : TcpFlagClass::syn;
+    if (flags & fin) return TcpFlagClass::fin;
+    if (flags & ack) return TcpFlagClass::ack;
+    return TcpFlagClass::none;
+}
+
+// The next state for a packet of class `cls` travelling in direction `reply`
+// (false: the direction of the connection's first packet) in state `from`.
+TcpState tcp_transition(bool reply, TcpFlagClass cls, TcpState from);
+
+}  // namespace hp

@@ -1,0 +1,217 @@
+"""Connection tracking at millions of flows, sharded over RSS queues.
+
+``ConnTrack`` follows every TCP, UDP and ICMP echo connection through its life
+in a fixed-capacity table, one shard per RSS queue; shards run on worker
+threads with the GIL released and give the same result for any thread count.
+See ``docs/conntrack.md`` for the state machine and the timeouts.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from dataclasses import dataclass, fields
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from hyperplane import _core
+from hyperplane.packets import Batch
+from hyperplane.verdict import Verdict
+
+FLOW_DTYPE: np.dtype[np.void] = _core.FLOW_DTYPE
+"""One row of :meth:`ConnTrack.flows`: both tuples, state, times, packets and bytes per direction."""
+
+FLOW_RECORD_BYTES: int = _core.FLOW_RECORD_BYTES
+"""Bytes the table spends on one connection's record (one cache line)."""
+
+
+class TcpState(enum.IntEnum):
+    """Linux conntrack's TCP states: the connection as seen from the middle of the path."""
+
+    NONE = 0
+    SYN_SENT = 1
+    SYN_RECV = 2
+    ESTABLISHED = 3
+    FIN_WAIT = 4
+    CLOSE_WAIT = 5
+    LAST_ACK = 6
+    TIME_WAIT = 7
+    CLOSE = 8
+    SYN_SENT2 = 9
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Idle timeouts in seconds: TCP by state, UDP, ICMP echo and every other protocol.
+
+    UDP has two: ``udp`` until the flow has seen more than one request-response
+    exchange (a reply, then another packet from the originator), ``udp_stream`` after.
+    """
+
+    tcp_syn_sent: float
+    tcp_syn_recv: float
+    tcp_established: float
+    tcp_fin_wait: float
+    tcp_close_wait: float
+    tcp_last_ack: float
+    tcp_time_wait: float
+    tcp_close: float
+    tcp_syn_sent2: float
+    udp: float
+    udp_stream: float
+    icmp: float
+    other: float
+
+    @classmethod
+    def linux(cls) -> Timeouts:
+        """Linux's defaults (nf_conntrack_proto_{tcp,udp,icmp,generic}.c)."""
+        return cls(
+            tcp_syn_sent=120, tcp_syn_recv=60, tcp_established=432_000, tcp_fin_wait=120,
+            tcp_close_wait=60, tcp_last_ack=30, tcp_time_wait=120, tcp_close=10, tcp_syn_sent2=120,
+            udp=30, udp_stream=120, icmp=30, other=600,
+        )
+
+    @classmethod
+    def aws_sg(cls) -> Timeouts:
+        """EC2 security groups' documented defaults ("Connection tracking timeouts"):
+        TCP established 432,000 s, UDP 30 s, UDP stream 180 s. AWS gives no figure for
+        ICMP or other protocols here, nor for TCP's other states: those are Linux's, with
+        ICMP counted among the 600 s of other protocols."""
+        return cls.linux().replace(udp_stream=180, icmp=600)
+
+    def replace(self, **seconds: float) -> Timeouts:
+        """A copy with some timeouts changed: ``Timeouts.linux().replace(udp=60)``."""
+        known = {f.name for f in fields(self)}
+        unknown = set(seconds) - known
+        if unknown:
+            raise ValueError(f"unknown timeouts: {sorted(unknown)}; known: {sorted(known)}")
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | seconds
+        return Timeouts(**values)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, float)) or not 0 <= value <= 2**63 / 1e9:
+                raise ValueError(f"timeout {f.name} must be a number of seconds >= 0, not {value!r}")
+
+    def as_ns(self) -> npt.NDArray[np.uint64]:
+        """In the core's order: index 0 unused, 1-9 by TcpState, then udp, udp_stream, icmp, other."""
+        values = [0.0] + [getattr(self, f.name) for f in fields(self)]
+        return np.array([round(v * 1e9) for v in values], dtype=np.uint64)
+
+
+class ProcessResult(NamedTuple):
+    packets: Batch
+    """The batch as it leaves the stage (connection tracking does not rewrite it)."""
+    verdict: npt.NDArray[np.uint8]
+    """A :class:`~hyperplane.verdict.Verdict` per packet."""
+
+
+def default_threads() -> int:
+    """The machine's cores (those this process may run on)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+class ConnTrack:
+    """A connection tracker with room for ``capacity`` connections.
+
+    ``queues`` shards the table by each packet's RSS queue (a symmetric Toeplitz
+    key, so both directions meet); each shard holds ``capacity / queues``.
+    ``threads`` (default: the machine's cores, at most ``queues``) only changes
+    the speed, never a result. ``loose`` picks up TCP connections mid-stream on
+    a bare ACK, as Linux does by default; with ``loose=False`` such packets are
+    invalid. ``early_drop`` lets a new connection evict the oldest unconfirmed
+    one near it when the table is full, as Linux does under SYN floods. ``seed``
+    fixes the table's hash key (default: a fresh random key).
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        queues: int = 1,
+        timeouts: Timeouts | None = None,
+        *,
+        loose: bool = True,
+        early_drop: bool = False,
+        threads: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be a positive integer, not {capacity!r}")
+        if not isinstance(queues, int) or not 1 <= queues <= 128:
+            raise ValueError(f"queues must be in 1..128, not {queues!r}")
+        self.timeouts = Timeouts.linux() if timeouts is None else timeouts
+        if not isinstance(self.timeouts, Timeouts):
+            raise TypeError(f"timeouts must be a hyperplane.Timeouts, not {type(timeouts).__name__}")
+        self.threads = default_threads() if threads is None else threads
+        key = secrets.token_bytes(32) if seed is None else np.random.default_rng(seed).bytes(32)
+        self._core = _core.ConnTrack(capacity, queues, self.timeouts.as_ns(), key, loose, early_drop)
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"threads must be a positive integer, not {value!r}")
+        self._threads = value
+
+    @property
+    def capacity(self) -> int:
+        return self._core.capacity
+
+    @property
+    def queues(self) -> int:
+        return self._core.queues
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held by the tables (records and control bytes, at most 80% full)."""
+        return self._core.memory_bytes
+
+    def process(self, batch: Batch, *, out: npt.NDArray[np.uint8] | None = None) -> ProcessResult:
+        """Track every packet of ``batch`` (in order of time); ``out=`` reuses the verdict array."""
+        verdict = self._core.process(batch, out, self._threads)
+        return ProcessResult(batch, verdict)
+
+    def expire(self, now_ns: int) -> None:
+        """Remove every connection idle past its timeout at ``now_ns`` (packet time)."""
+        if now_ns < 0:
+            raise ValueError(f"now_ns must be >= 0, not {now_ns}")
+        self._core.expire(now_ns)
+
+    def flows(self) -> npt.NDArray[np.void]:
+        """The connections held, as an array of :data:`FLOW_DTYPE` (``state`` is a :class:`TcpState`)."""
+        return self._core.flows()
+
+    def shard_of(self, batch: Batch) -> npt.NDArray[np.uint16]:
+        """The shard (RSS queue) each packet is tracked in."""
+        return self._core.shard_of(batch)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Packets by verdict, events, and the table's fill.
+
+        ``packets`` = ``forwarded`` + every drop reason; ``table_full`` is what ENA
+        counts as ``conntrack_allowance_exceeded``.
+        """
+        verdicts, events = self._core.counter_values()
+        out = {"packets": sum(verdicts), "forwarded": verdicts[Verdict.FORWARD]}
+        out |= {v.name.lower().removeprefix("drop_"): verdicts[v] for v in Verdict if v != Verdict.FORWARD}
+        out |= dict(zip(_core.CONNTRACK_EVENTS, events))
+        out |= {"live": len(self), "capacity": self.capacity}
+        return out
+
+    def __len__(self) -> int:
+        """Connections held, including any that timed out and were not yet swept."""
+        return len(self._core)
+
+    def __repr__(self) -> str:
+        return f"ConnTrack(capacity={self.capacity}, queues={self.queues}, live={len(self)})"

@@ -1,0 +1,34 @@
+"""What happened to each packet: the one list of verdicts and drop reasons.
+
+This class is the single place verdicts are defined. The build generates the
+C++ enum (``csrc/gen_verdicts.py`` reads this file), counters are indexed by
+these values, and reports print the labels. Add a reason here, at the end.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Verdict(enum.IntEnum):
+    """A packet's fate; every value except FORWARD means it did not go on."""
+
+    label: str
+
+    def __new__(cls, value: int, label: str) -> Verdict:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    FORWARD = 0, "forwarded"
+    DROP_INVALID = 1, "invalid for the connection's state"
+    DROP_TABLE_FULL = 2, "connection table full"
+
+
+def counts(verdicts: object) -> dict[str, int]:
+    """Packets per verdict name, for every verdict (zeros included), from a uint8 verdict array."""
+    import numpy as np
+
+    tally = np.bincount(np.asarray(verdicts, dtype=np.uint8), minlength=len(Verdict))
+    return {v.name: int(tally[v]) for v in Verdict}
