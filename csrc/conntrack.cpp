@@ -6,9 +6,9 @@
 namespace hp {
 namespace {
 
-constexpr std::size_t kBurst = 16;          // packets whose misses are in flight together
-constexpr std::size_t kIndexBuffer = 64;    // packet indices gathered per shard before a call
-constexpr std::size_t kSweepPerBurst = 4;   // slots checked for expiry per burst
+constexpr std::size_t kAhead = 16;           // pipeline distance between stages, in packets
+constexpr std::size_t kRing = 64;           // > 2 kAhead: keys and hashes in flight
+constexpr std::size_t kSweepEvery = 4;      // one slot checked for expiry per this many packets
 constexpr std::size_t kRoomGroups = 4;      // groups searched for a victim when full
 constexpr std::size_t kFullSweep = 256;     // slots swept for expired connections when full
 
@@ -39,25 +39,33 @@ ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
 
 void ConnTrackShard::process(const Packet* pkts, const std::uint32_t* idx, std::size_t n,
                              std::uint8_t* verdicts) {
-    KeyedPacket keyed[kBurst];
-    std::uint64_t hashes[kBurst];
-    for (std::size_t base = 0; base < n; base += kBurst) {
-        const std::size_t m = std::min(kBurst, n - base);
-        // Stage by stage, so that a burst's cache misses overlap: hash every
-        // packet and fetch its group, then fetch each likely record, then decide.
-        for (std::size_t i = 0; i < m; ++i) {
-            keyed[i] = flow_key_of(pkts[idx[base + i]]);
-            hashes[i] = table_.hash(keyed[i].key);
-            table_.prefetch_group(hashes[i]);
+    // A software pipeline, as DPDK's bulk lookups and VPP's graph nodes run:
+    // packet i is hashed and its group fetched, packet i - kAhead has its likely
+    // record fetched, and packet i - 2 kAhead is decided, so every fetch has
+    // kAhead packets' worth of work to arrive behind.
+    KeyedPacket keyed[kRing];
+    std::uint64_t hashes[kRing];
+    for (std::size_t i = 0; i < n + 2 * kAhead; ++i) {
+        if (i < n) {
+            const std::size_t r = i % kRing;
+            keyed[r] = flow_key_of(pkts[idx[i]]);
+            hashes[r] = table_.hash(keyed[r].key);
+            table_.prefetch_group(hashes[r]);
         }
-        for (std::size_t i = 0; i < m; ++i) table_.prefetch_record(hashes[i]);
-        for (std::size_t i = 0; i < m; ++i) {
-            const std::uint32_t at = idx[base + i];
-            const Verdict v = track(pkts[at], keyed[i], hashes[i]);
-            verdicts[at] = static_cast<std::uint8_t>(v);
+        if (i >= kAhead && i - kAhead < n) table_.prefetch_record(hashes[(i - kAhead) % kRing]);
+        if (i >= 2 * kAhead) {
+            const std::size_t j = i - 2 * kAhead, r = j % kRing;
+            const Verdict v = track(pkts[idx[j]], keyed[r], hashes[r]);
+            verdicts[j] = static_cast<std::uint8_t>(v);
             ++counters_.verdicts[static_cast<std::size_t>(v)];
+            // Counted in the shard's own packets, so where a batch is cut never
+            // changes when a slot is swept.
+            if (++since_sweep_ == kSweepEvery) {
+                since_sweep_ = 0;
+                sweep(1);
+            }
         }
-        sweep(kSweepPerBurst);
+        if (i + 3 * kAhead < n) __builtin_prefetch(pkts + idx[i + 3 * kAhead]);
     }
 }
 
@@ -108,16 +116,20 @@ Verdict ConnTrackShard::track(const Packet& p, const KeyedPacket& kp, std::uint6
         }
         r.state = static_cast<std::uint8_t>(to);
     }
-    if (reply) {
-        r.flags |= flow_flag::seen_reply;
-    } else if (r.flags & flow_flag::seen_reply) {
-        r.flags |= flow_flag::stream;  // a second exchange: the flow is a stream
-    }
+    // A reply marks the flow replied; the originator speaking again after a
+    // reply makes it a stream. Computed, not branched: directions alternate.
+    const std::uint8_t replied = r.flags & flow_flag::seen_reply;
+    r.flags = static_cast<std::uint8_t>(r.flags | (reply ? flow_flag::seen_reply : (replied ? flow_flag::stream : 0)));
     r.last_ts = std::max(r.last_ts, now);
     const std::size_t dir = reply ? 1 : 0;
     ++r.packets[dir];
     r.bytes[dir] += p.length;
-    note_deadline(r);
+    // A refresh only moves the deadline later; a new state may move it earlier.
+    const std::uint8_t timeouts = timeout_class(r.proto, r.state, r.flags);
+    if (timeouts != r.timeout_class) {
+        r.timeout_class = timeouts;
+        note_deadline(r);
+    }
     ++counters_.events[static_cast<std::size_t>(CtEvent::tracked)];
     return Verdict::forward;
 }
@@ -138,7 +150,7 @@ Verdict ConnTrackShard::create(const Packet& p, const KeyedPacket& kp, std::uint
     FlowRecord& r = table_.record(slot);
     r.state = state;
     r.flags = kp.from_lo ? flow_flag::orig_lo : 0;
-    r.spare = 0;
+    r.timeout_class = timeout_class(r.proto, state, r.flags);
     r.first_ts = r.last_ts = p.ts;
     r.bytes[0] = p.length, r.bytes[1] = 0;
     r.packets[0] = 1, r.packets[1] = 0;
@@ -233,7 +245,8 @@ void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shar
 }
 
 ConnTrack::ConnTrack(const ConnTrackConfig& cfg)
-    : cfg_(cfg), rss_(symmetric_rss_key(), round_robin(cfg.queues ? cfg.queues : 1)) {
+    : cfg_(cfg),
+      rss_(symmetric_rss_key(), round_robin(cfg.queues ? cfg.queues : 1), FragmentHash::whole_datagram) {
     if (cfg.capacity == 0) throw std::invalid_argument("capacity must be positive");
     if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
     const std::size_t per_shard = (cfg.capacity + cfg.queues - 1) / cfg.queues;
@@ -241,40 +254,64 @@ ConnTrack::ConnTrack(const ConnTrackConfig& cfg)
     for (unsigned s = 0; s < cfg.queues; ++s) shards_.emplace_back(per_shard, cfg_);
 }
 
-std::uint16_t ConnTrack::shard_of(const Packet& p) const {
-    Packet whole = p;
-    whole.flags = static_cast<std::uint8_t>(whole.flags & ~packet_flag::fragment);
-    return rss_.queue_one(whole);
-}
-
 void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads) {
     if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
     const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
     if (!pool_ || pool_->threads() != workers) pool_ = std::make_unique<ThreadPool>(workers);
+    const std::size_t queues = cfg_.queues;
     shard_ids_.resize(n);
+    order_.resize(n);
+    rank_.resize(n);
+    grouped_.resize(n);
     std::uint16_t* ids = shard_ids_.data();
+    std::uint32_t* order = order_.data();
+    std::uint32_t* rank = rank_.data();
+    std::uint8_t* grouped = grouped_.data();
+
+    // A stable counting sort of packet indices by shard, in parallel over
+    // chunks of the batch: each shard then reads its packets in batch order
+    // from one list, and each worker reads only its own shards' lists.
     const std::size_t chunk = (n + workers - 1) / workers;
-    pool_->run(workers, [&](unsigned w) {
-        const std::size_t end = std::min(n, (w + 1) * chunk);
-        for (std::size_t i = w * chunk; i < end; ++i) ids[i] = shard_of(pkts[i]);
-    });
-    // Worker w owns the shards s with s % workers == w and meets their packets
-    // in batch order; no two workers touch one shard.
-    pool_->run(workers, [&](unsigned w) {
-        std::vector<std::uint32_t> buffer(static_cast<std::size_t>(cfg_.queues) * kIndexBuffer);
-        std::vector<std::size_t> fill(cfg_.queues, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::uint16_t s = ids[i];
-            if (s % workers != w) continue;
-            std::uint32_t* buf = buffer.data() + s * kIndexBuffer;
-            buf[fill[s]++] = static_cast<std::uint32_t>(i);
-            if (fill[s] == kIndexBuffer) {
-                shards_[s].process(pkts, buf, kIndexBuffer, verdicts);
-                fill[s] = 0;
-            }
+    std::vector<std::size_t> at(static_cast<std::size_t>(workers) * queues, 0);  // [chunk][shard]
+    pool_->run(workers, [&](unsigned c) {
+        const std::size_t begin = std::min(n, c * chunk), end = std::min(n, (c + 1) * chunk);
+        std::size_t* count = at.data() + c * queues;
+        if (queues == 1) {
+            count[0] = end - begin;
+            return;
         }
-        for (unsigned s = w; s < cfg_.queues; s += workers)
-            shards_[s].process(pkts, buffer.data() + s * kIndexBuffer, fill[s], verdicts);
+        shards(pkts + begin, end - begin, ids + begin);
+        for (std::size_t i = begin; i < end; ++i) ++count[ids[i]];
+    });
+    std::vector<std::size_t> first(queues + 1, 0);
+    for (std::size_t s = 0, pos = 0; s < queues; ++s) {
+        first[s] = pos;
+        for (unsigned c = 0; c < workers; ++c) {
+            const std::size_t count = at[c * queues + s];
+            at[c * queues + s] = pos;
+            pos += count;
+        }
+        first[s + 1] = pos;
+    }
+    pool_->run(workers, [&](unsigned c) {
+        const std::size_t begin = std::min(n, c * chunk), end = std::min(n, (c + 1) * chunk);
+        std::size_t* next = at.data() + c * queues;
+        for (std::size_t i = begin; i < end; ++i) {
+            const std::size_t pos = next[queues == 1 ? 0 : ids[i]]++;
+            order[pos] = static_cast<std::uint32_t>(i);
+            rank[i] = static_cast<std::uint32_t>(pos);
+        }
+    });
+    // Worker w owns the shards s with s % workers == w; no two workers touch one
+    // shard, and each writes its verdicts into its shards' own stretch of memory
+    // (written in batch order, two workers would fight over every cache line).
+    pool_->run(workers, [&](unsigned w) {
+        for (std::size_t s = w; s < queues; s += workers)
+            shards_[s].process(pkts, order + first[s], first[s + 1] - first[s], grouped + first[s]);
+    });
+    pool_->run(workers, [&](unsigned c) {
+        const std::size_t begin = std::min(n, c * chunk), end = std::min(n, (c + 1) * chunk);
+        for (std::size_t i = begin; i < end; ++i) verdicts[i] = grouped[rank[i]];
     });
 }
 

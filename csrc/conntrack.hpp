@@ -61,11 +61,12 @@ struct FlowInfo {
     std::uint8_t proto, state, replied, stream;
 };
 
-class ConnTrackShard {
+// Cache-line aligned: shards owned by different workers never share a line.
+class alignas(64) ConnTrackShard {
 public:
     ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg);
 
-    // Packets pkts[idx[0]], pkts[idx[1]], ... in that order; verdicts at the same indices.
+    // Packets pkts[idx[0]], pkts[idx[1]], ... in that order; the verdict of pkts[idx[i]] in verdicts[i].
     void process(const Packet* pkts, const std::uint32_t* idx, std::size_t n, std::uint8_t* verdicts);
     void expire(std::uint64_t now);
     void append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const;
@@ -85,6 +86,7 @@ private:
     FlowTable table_;
     ConnTrackCounters counters_;
     std::size_t cursor_ = 0;
+    std::size_t since_sweep_ = 0;
     std::uint64_t now_ = 0;  // the latest packet time this shard has seen
     // No connection held expires before next_deadline_: while the table is full
     // and now <= next_deadline_, a new connection is refused without a search.
@@ -111,16 +113,19 @@ public:
     unsigned queues() const { return cfg_.queues; }
     const ConnTrackConfig& config() const { return cfg_; }
 
-    // The shard a packet belongs to: its RSS queue under a symmetric key, so both
+    // The shard of each packet: its RSS queue under a symmetric key, so both
     // directions meet, with fragments placed as their whole datagram would be.
-    std::uint16_t shard_of(const Packet& p) const;
+    void shards(const Packet* pkts, std::size_t n, std::uint16_t* out) const { rss_.queue(pkts, n, out); }
 
 private:
     ConnTrackConfig cfg_;
     Rss rss_;
     std::vector<ConnTrackShard> shards_;
     std::unique_ptr<ThreadPool> pool_;
-    std::vector<std::uint16_t> shard_ids_;  // reused across calls
+    std::vector<std::uint16_t> shard_ids_;  // per packet; reused across calls
+    std::vector<std::uint32_t> order_;      // packet indices grouped by shard
+    std::vector<std::uint32_t> rank_;       // each packet's position in order_
+    std::vector<std::uint8_t> grouped_;     // verdicts in order_'s order
 };
 
 }  // namespace hp

@@ -1,6 +1,5 @@
 #include "flow_table.hpp"
 
-#include <emmintrin.h>
 #include <sys/mman.h>
 
 #include <cstdlib>
@@ -42,37 +41,6 @@ FlowTable::FlowTable(std::size_t capacity, const HashKey& key)
         std::memset(ctrl_[g].bytes, kEmpty, kGroupSlots);
         ctrl_[g].bytes[kGroupSlots] = 0;
     }
-}
-
-unsigned FlowTable::match(std::size_t g, std::uint8_t t) const {
-    const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
-    const auto bits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(ctrl, _mm_set1_epi8(static_cast<char>(t)))));
-    return bits & ((1U << kGroupSlots) - 1);
-}
-
-unsigned FlowTable::empties(std::size_t g) const {
-    const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
-    return static_cast<unsigned>(_mm_movemask_epi8(ctrl)) & ((1U << kGroupSlots) - 1);
-}
-
-void FlowTable::prefetch_record(std::uint64_t h) const {
-    const std::size_t g = home(h);
-    const unsigned m = match(g, tag(h));
-    if (m) __builtin_prefetch(&records_[g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m))], 1, 1);
-}
-
-std::size_t FlowTable::find(const FlowKey& k, std::uint64_t h) const {
-    const std::uint8_t t = tag(h);
-    std::size_t g = home(h);
-    for (std::size_t probed = 0; probed < groups_; ++probed) {
-        for (unsigned m = match(g, t); m; m &= m - 1) {
-            const std::size_t slot = g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m));
-            if (records_[slot].has_key(k)) return slot;
-        }
-        if (ctrl_[g].bytes[kGroupSlots] == 0) return npos;
-        g = next(g);
-    }
-    return npos;
 }
 
 std::size_t FlowTable::insert(const FlowKey& k, std::uint64_t h) {

@@ -10,8 +10,11 @@
 // table never grows in the packet path.
 #pragma once
 
+#include <emmintrin.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "flow_key.hpp"
@@ -25,23 +28,28 @@ struct alignas(64) FlowRecord {
     std::uint8_t proto;
     std::uint8_t state;          // TcpState for TCP
     std::uint8_t flags;          // flow_flag bits
-    std::uint8_t spare;
+    std::uint8_t timeout_class;  // index into Timeouts::ns, kept with state and flags
     std::uint64_t first_ts;
     std::uint64_t last_ts;
     std::uint64_t bytes[2];     // [original, reply]
     std::uint32_t packets[2];   // [original, reply], modulo 2^32
     std::uint64_t ext;          // the stage's own per-connection data (NAT, NLB)
 
-    FlowKey key() const { return FlowKey{ip_lo, ip_hi, port_lo, port_hi, proto}; }
+    FlowKey key() const { return FlowKey::of(ip_lo, ip_hi, port_lo, port_hi, proto); }
     bool has_key(const FlowKey& k) const {
-        return ip_lo == k.ip_lo && ip_hi == k.ip_hi && port_lo == k.port_lo && port_hi == k.port_hi &&
-               proto == k.proto;
+        std::uint64_t w[2];
+        std::memcpy(w, this, sizeof(w));
+        return w[0] == k.ips && (w[1] & 0xff'ffff'ffffULL) == k.rest;
     }
     void set_key(const FlowKey& k) {
-        ip_lo = k.ip_lo, ip_hi = k.ip_hi, port_lo = k.port_lo, port_hi = k.port_hi, proto = k.proto;
+        ip_lo = static_cast<std::uint32_t>(k.ips), ip_hi = static_cast<std::uint32_t>(k.ips >> 32);
+        port_lo = static_cast<std::uint16_t>(k.rest), port_hi = static_cast<std::uint16_t>(k.rest >> 16);
+        proto = static_cast<std::uint8_t>(k.rest >> 32);
     }
 };
 static_assert(sizeof(FlowRecord) == 64, "a flow record is one cache line");
+static_assert(offsetof(FlowRecord, port_lo) == 8 && offsetof(FlowRecord, proto) == 12,
+              "the key is the record's first 13 bytes, as FlowKey's two words lay it out");
 
 namespace flow_flag {
 inline constexpr std::uint8_t orig_lo = 0x01;    // the originator is the key's lower endpoint
@@ -62,12 +70,28 @@ public:
     std::uint64_t hash(const FlowKey& k) const { return flow_hash(k, key_); }
 
     void prefetch_group(std::uint64_t h) const {
-        __builtin_prefetch(&ctrl_[home(h)], 0, 1);
+        __builtin_prefetch(&ctrl_[home(h)], 0, 3);
     }
     // Prefetches the record of the first slot in the home group whose tag matches.
-    void prefetch_record(std::uint64_t h) const;
+    void prefetch_record(std::uint64_t h) const {
+        const std::size_t g = home(h);
+        if (const unsigned m = match(g, tag(h)))
+            __builtin_prefetch(&records_[g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m))], 1, 3);
+    }
 
-    std::size_t find(const FlowKey& k, std::uint64_t h) const;
+    std::size_t find(const FlowKey& k, std::uint64_t h) const {
+        const std::uint8_t t = tag(h);
+        std::size_t g = home(h);
+        for (std::size_t probed = 0; probed < groups_; ++probed) {
+            for (unsigned m = match(g, t); m; m &= m - 1) {
+                const std::size_t slot = g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m));
+                if (records_[slot].has_key(k)) return slot;
+            }
+            if (ctrl_[g].bytes[kGroupSlots] == 0) return npos;
+            g = next(g);
+        }
+        return npos;
+    }
     // A free slot for a key known to be absent, with its tag set; npos when full.
     std::size_t insert(const FlowKey& k, std::uint64_t h);
     void erase(std::size_t slot);
@@ -93,8 +117,17 @@ private:
     };
     static constexpr std::uint8_t kEmpty = 0x80;
     static std::uint8_t tag(std::uint64_t h) { return static_cast<std::uint8_t>(h & 0x7f); }
-    unsigned match(std::size_t g, std::uint8_t t) const;  // bit i: slot i's tag is t
-    unsigned empties(std::size_t g) const;
+    // Bit i set: slot i of group g has tag t (or, for empties, is empty).
+    unsigned match(std::size_t g, std::uint8_t t) const {
+        const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
+        const __m128i want = _mm_set1_epi8(static_cast<char>(t));
+        return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(ctrl, want))) & kSlotMask;
+    }
+    unsigned empties(std::size_t g) const {
+        const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
+        return static_cast<unsigned>(_mm_movemask_epi8(ctrl)) & kSlotMask;
+    }
+    static constexpr unsigned kSlotMask = (1U << kGroupSlots) - 1;
 
     struct FreeDeleter {
         void operator()(void* p) const;

@@ -22,10 +22,10 @@ void put_be16(std::uint8_t* out, std::uint16_t v) {
 
 }  // namespace
 
-std::size_t rss_input(const Packet& p, std::uint8_t out[12]) {
+std::size_t rss_input(const Packet& p, FragmentHash fragments, std::uint8_t out[12]) {
     put_be32(out, p.src_ip);
     put_be32(out + 4, p.dst_ip);
-    if (!rss_hashes_ports(p)) return 8;
+    if (!rss_hashes_ports(p, fragments)) return 8;
     put_be16(out + 8, p.src_port);
     put_be16(out + 10, p.dst_port);
     return 12;
@@ -39,11 +39,12 @@ bool toeplitz_impl_available(ToeplitzImpl impl) {
     return impl != ToeplitzImpl::gfni || cpu_has_avx512_gfni();
 }
 
-Rss::Rss(const RssKey& key, std::vector<std::uint16_t> indirection)
+Rss::Rss(const RssKey& key, std::vector<std::uint16_t> indirection, FragmentHash fragments)
     : key_(key),
       table_(key.data(), key.size(), 12),
       gfni_(toeplitz_gfni_matrices(key.data(), key.size())),
-      mask_(0) {
+      mask_(0),
+      fragments_(fragments) {
     set_indirection(std::move(indirection));
 }
 
@@ -62,13 +63,13 @@ void Rss::hash(const Packet* pkts, std::size_t n, std::uint32_t* out, ToeplitzIm
         case ToeplitzImpl::bitserial: {
             std::uint8_t input[12];
             for (; done < n; ++done) {
-                const std::size_t len = rss_input(pkts[done], input);
+                const std::size_t len = rss_input(pkts[done], fragments_, input);
                 out[done] = toeplitz_bitserial(key_.data(), key_.size(), input, len);
             }
             return;
         }
         case ToeplitzImpl::gfni:
-            done = toeplitz_gfni_ipv4(gfni_, pkts, n, out);
+            done = toeplitz_gfni_ipv4(gfni_, pkts, n, out, fragments_ == FragmentHash::whole_datagram);
             break;
         case ToeplitzImpl::table:
             break;

@@ -20,15 +20,20 @@ inline constexpr std::size_t kRssKeySize = 40;
 inline constexpr std::size_t kPrefetchAhead = 32;
 using RssKey = std::array<std::uint8_t, kRssKeySize>;
 
+// How fragments hash. A NIC sees a fragment's addresses only (its ports, when
+// present at all, cannot be trusted), so it hashes like a portless protocol;
+// a stage that tracks whole datagrams places each fragment with its datagram.
+enum class FragmentHash : std::uint8_t { addresses, whole_datagram };
+
 // The hash input the specification gives for IPv4: addresses, then ports for
-// TCP and UDP. A fragment carries no trustworthy ports, so it hashes on its
-// addresses alone, as does every other protocol.
-inline bool rss_hashes_ports(const Packet& p) {
-    return (p.proto == proto::tcp || p.proto == proto::udp) && !(p.flags & packet_flag::fragment);
+// TCP and UDP; every other protocol hashes on its addresses alone.
+inline bool rss_hashes_ports(const Packet& p, FragmentHash fragments) {
+    return (p.proto == proto::tcp || p.proto == proto::udp) &&
+           (fragments == FragmentHash::whole_datagram || !(p.flags & packet_flag::fragment));
 }
 
 // Writes the specification's input bytes (network order) for `p`; returns their count (8 or 12).
-std::size_t rss_input(const Packet& p, std::uint8_t out[12]);
+std::size_t rss_input(const Packet& p, FragmentHash fragments, std::uint8_t out[12]);
 
 // bitserial: the definition, bit by bit (the reference); table: byte-indexed
 // tables, portable; gfni: byte-matrix products, where the CPU has AVX-512 and GFNI.
@@ -41,7 +46,8 @@ bool toeplitz_impl_available(ToeplitzImpl impl);
 class Rss {
 public:
     // `indirection` maps hash & (size - 1) to a queue; its size must be a power of two.
-    Rss(const RssKey& key, std::vector<std::uint16_t> indirection);
+    Rss(const RssKey& key, std::vector<std::uint16_t> indirection,
+        FragmentHash fragments = FragmentHash::addresses);
 
     // All implementations give the same hashes; `impl` must be available here.
     void hash(const Packet* pkts, std::size_t n, std::uint32_t* out,
@@ -61,7 +67,7 @@ public:
         const std::uint32_t ports = table_.at(8, sp >> 8) ^ table_.at(9, sp & 0xff) ^
                                     table_.at(10, dp >> 8) ^ table_.at(11, dp & 0xff);
         // Branch-free: traffic mixes protocols, and a mispredict costs more than four loads.
-        return h ^ (ports & (0U - static_cast<std::uint32_t>(rss_hashes_ports(p))));
+        return h ^ (ports & (0U - static_cast<std::uint32_t>(rss_hashes_ports(p, fragments_))));
     }
 
     std::uint16_t queue_one(const Packet& p) const { return indirection_[hash_one(p) & mask_]; }
@@ -72,6 +78,7 @@ private:
     ToeplitzGfniMatrices gfni_;
     std::vector<std::uint16_t> indirection_;
     std::uint32_t mask_;
+    FragmentHash fragments_;
 };
 
 }  // namespace hp

@@ -15,22 +15,23 @@ namespace hp {
 enum class TimeoutClass : std::uint8_t { udp = 10, udp_stream = 11, icmp = 12, other = 13 };
 inline constexpr std::size_t kTimeoutClasses = 14;
 
+// The class a record's state and flags put it in.
+inline std::uint8_t timeout_class(std::uint8_t proto, std::uint8_t state, std::uint8_t flags) {
+    switch (proto) {
+        case proto::tcp: return state;
+        case proto::udp:
+            return static_cast<std::uint8_t>((flags & flow_flag::stream) ? TimeoutClass::udp_stream : TimeoutClass::udp);
+        case proto::icmp: return static_cast<std::uint8_t>(TimeoutClass::icmp);
+        default: return static_cast<std::uint8_t>(TimeoutClass::other);
+    }
+}
+
 struct Timeouts {
     std::array<std::uint64_t, kTimeoutClasses> ns{};
 
-    std::uint64_t of(const FlowRecord& r) const {
-        switch (r.proto) {
-            case proto::tcp: return ns[r.state];
-            case proto::udp:
-                return ns[static_cast<unsigned>((r.flags & flow_flag::stream) ? TimeoutClass::udp_stream
-                                                                             : TimeoutClass::udp)];
-            case proto::icmp: return ns[static_cast<unsigned>(TimeoutClass::icmp)];
-            default: return ns[static_cast<unsigned>(TimeoutClass::other)];
-        }
-    }
     // The last instant the connection is alive; it has expired at any later time.
     std::uint64_t deadline(const FlowRecord& r) const {
-        const std::uint64_t t = of(r);
+        const std::uint64_t t = ns[r.timeout_class];
         return r.last_ts > ~std::uint64_t{0} - t ? ~std::uint64_t{0} : r.last_ts + t;
     }
     bool expired(const FlowRecord& r, std::uint64_t now) const { return now > deadline(r); }

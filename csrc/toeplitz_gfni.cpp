@@ -90,10 +90,10 @@ ToeplitzGfniMatrices toeplitz_gfni_matrices(const std::uint8_t* key, std::size_t
 namespace {
 
 // Bit 0/1: does record 0/1 of this 64-byte pair hash its ports (TCP or UDP, not a fragment)?
-__attribute__((target("avx512f,avx512bw"))) inline unsigned ports_ok(__m512i pair) {
+__attribute__((target("avx512f,avx512bw"))) inline unsigned ports_ok(__m512i pair, __m512i fragment_bit) {
     const __mmask64 tcp = _mm512_cmpeq_epi8_mask(pair, _mm512_set1_epi8(proto::tcp));
     const __mmask64 udp = _mm512_cmpeq_epi8_mask(pair, _mm512_set1_epi8(proto::udp));
-    const __mmask64 frag = _mm512_test_epi8_mask(pair, _mm512_set1_epi8(packet_flag::fragment));
+    const __mmask64 frag = _mm512_test_epi8_mask(pair, fragment_bit);
     // proto is byte 22 of a record, flags byte 24: line the fragment bit up under proto.
     const std::uint64_t ok = (tcp | udp) & ~(frag >> 2);
     return static_cast<unsigned>(((ok >> 22) & 1U) | ((ok >> 53) & 2U));
@@ -102,7 +102,7 @@ __attribute__((target("avx512f,avx512bw"))) inline unsigned ports_ok(__m512i pai
 }  // namespace
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,gfni"))) std::size_t toeplitz_gfni_ipv4(
-    const ToeplitzGfniMatrices& m, const Packet* pkts, std::size_t n, std::uint32_t* out) {
+    const ToeplitzGfniMatrices& m, const Packet* pkts, std::size_t n, std::uint32_t* out, bool fragment_ports) {
     __m512i matrix[6], transpose[6];
     for (unsigned i = 0; i < 6; ++i) {
         matrix[i] = _mm512_load_si512(m.lanes.data() + 8 * i);
@@ -111,6 +111,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,gfni"))) std::size_t
     const __m256i gather = _mm256_load_si256(reinterpret_cast<const __m256i*>(kGather.data()));
     // Qwords 1 and 2 of each 32-byte record: bytes 8..23, addresses and ports.
     const __m512i middles = _mm512_setr_epi64(1, 2, 5, 6, 9, 10, 13, 14);
+    const __m512i fragment_bit = _mm512_set1_epi8(fragment_ports ? 0 : packet_flag::fragment);
 
     const std::size_t whole = n - n % 8;
     for (std::size_t base = 0; base < whole; base += 8) {
@@ -118,8 +119,8 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,gfni"))) std::size_t
         for (unsigned line = 0; line < 4; ++line) __builtin_prefetch(rec + kAhead + 64 * line);
         const __m512i r0 = _mm512_loadu_si512(rec), r1 = _mm512_loadu_si512(rec + 64);
         const __m512i r2 = _mm512_loadu_si512(rec + 128), r3 = _mm512_loadu_si512(rec + 192);
-        const unsigned ok_lo = ports_ok(r0) | (ports_ok(r1) << 2);
-        const unsigned ok_hi = ports_ok(r2) | (ports_ok(r3) << 2);
+        const unsigned ok_lo = ports_ok(r0, fragment_bit) | (ports_ok(r1, fragment_bit) << 2);
+        const unsigned ok_hi = ports_ok(r2, fragment_bit) | (ports_ok(r3, fragment_bit) << 2);
         const __m512i lo = _mm512_maskz_mov_epi8(kKeep[ok_lo], _mm512_permutex2var_epi64(r0, middles, r1));
         const __m512i hi = _mm512_maskz_mov_epi8(kKeep[ok_hi], _mm512_permutex2var_epi64(r2, middles, r3));
 
@@ -137,7 +138,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi,gfni"))) std::size_t
 
 #else
 
-std::size_t toeplitz_gfni_ipv4(const ToeplitzGfniMatrices&, const Packet*, std::size_t, std::uint32_t*) {
+std::size_t toeplitz_gfni_ipv4(const ToeplitzGfniMatrices&, const Packet*, std::size_t, std::uint32_t*, bool) {
     return 0;
 }
 

@@ -48,5 +48,6 @@ py::array_t<T> output_array(const py::object& out, std::size_t n, const char* na
 void register_packets(py::module_& m);
 void register_rss(py::module_& m);
 void register_conntrack(py::module_& m);
+void register_probe(py::module_& m);
 
 }  // namespace hp::bind

@@ -94,7 +94,9 @@ void register_conntrack(py::module_& m) {
             const auto n = static_cast<std::size_t>(pkts.shape(0));
             py::array_t<std::uint16_t> out(static_cast<py::ssize_t>(n));
             const Packet* in = packets_of(pkts);
-            for (std::size_t i = 0; i < n; ++i) out.mutable_data()[i] = ct.shard_of(in[i]);
+            std::uint16_t* dst = out.mutable_data();
+            py::gil_scoped_release release;
+            ct.shards(in, n, dst);
             return out;
         }, py::arg("batch"));
 }
