@@ -8,7 +8,10 @@ namespace {
 
 constexpr std::size_t kAhead = 16;           // pipeline distance between stages, in packets
 constexpr std::size_t kRing = 64;           // > 2 kAhead: keys and hashes in flight
-constexpr std::size_t kSweepEvery = 4;      // one slot checked for expiry per this many packets
+// The sweep checks kSweepSlots consecutive slots every kSweepEvery packets: in
+// runs, so its records stream in together instead of each costing a miss.
+constexpr std::size_t kSweepEvery = 64;
+constexpr std::size_t kSweepSlots = 16;
 constexpr std::size_t kRoomGroups = 4;      // groups searched for a victim when full
 constexpr std::size_t kFullSweep = 256;     // slots swept for expired connections when full
 
@@ -37,36 +40,49 @@ RssKey symmetric_rss_key() {
 ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
     : cfg_(&cfg), table_(capacity, cfg.key) {}
 
-void ConnTrackShard::process(const Packet* pkts, const std::uint32_t* idx, std::size_t n,
-                             std::uint8_t* verdicts) {
-    // A software pipeline, as DPDK's bulk lookups and VPP's graph nodes run:
-    // packet i is hashed and its group fetched, packet i - kAhead has its likely
-    // record fetched, and packet i - 2 kAhead is decided, so every fetch has
-    // kAhead packets' worth of work to arrive behind.
+// A software pipeline, as DPDK's bulk lookups and VPP's graph nodes run:
+// packet i is hashed and its group fetched, packet i - kAhead has its likely
+// record fetched, and packet i - 2 kAhead is decided, so every fetch has kAhead
+// packets' worth of work to arrive behind. `packet(i)` and `shard(i)` give
+// packet i and the shard that tracks it; `store(i, v)` keeps its verdict.
+template <class PacketAt, class ShardAt, class Store>
+void pipeline(std::size_t n, PacketAt packet, ShardAt shard, Store store) {
     KeyedPacket keyed[kRing];
     std::uint64_t hashes[kRing];
     for (std::size_t i = 0; i < n + 2 * kAhead; ++i) {
         if (i < n) {
             const std::size_t r = i % kRing;
-            keyed[r] = flow_key_of(pkts[idx[i]]);
-            hashes[r] = table_.hash(keyed[r].key);
-            table_.prefetch_group(hashes[r]);
+            keyed[r] = flow_key_of(packet(i));
+            hashes[r] = shard(i).hash(keyed[r].key);
+            shard(i).prefetch_group(hashes[r]);
         }
-        if (i >= kAhead && i - kAhead < n) table_.prefetch_record(hashes[(i - kAhead) % kRing]);
+        if (i >= kAhead && i - kAhead < n) shard(i - kAhead).prefetch_record(hashes[(i - kAhead) % kRing]);
         if (i >= 2 * kAhead) {
             const std::size_t j = i - 2 * kAhead, r = j % kRing;
-            const Verdict v = track(pkts[idx[j]], keyed[r], hashes[r]);
-            verdicts[j] = static_cast<std::uint8_t>(v);
-            ++counters_.verdicts[static_cast<std::size_t>(v)];
-            // Counted in the shard's own packets, so where a batch is cut never
-            // changes when a slot is swept.
-            if (++since_sweep_ == kSweepEvery) {
-                since_sweep_ = 0;
-                sweep(1);
-            }
+            store(j, shard(j).handle(packet(j), keyed[r], hashes[r]));
         }
-        if (i + 3 * kAhead < n) __builtin_prefetch(pkts + idx[i + 3 * kAhead]);
+        if (i + 3 * kAhead < n) __builtin_prefetch(&packet(i + 3 * kAhead));
     }
+}
+
+void ConnTrackShard::process(const Packet* pkts, const std::uint32_t* idx, std::size_t n,
+                             std::uint8_t* verdicts) {
+    pipeline(
+        n, [&](std::size_t i) -> const Packet& { return pkts[idx[i]]; },
+        [&](std::size_t) -> ConnTrackShard& { return *this; },
+        [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
+}
+
+Verdict ConnTrackShard::handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h) {
+    const Verdict v = track(p, kp, h);
+    ++counters_.verdicts[static_cast<std::size_t>(v)];
+    // Paced by the shard's own packets, so where a batch is cut never changes
+    // when a slot is swept.
+    if (++since_sweep_ == kSweepEvery) {
+        since_sweep_ = 0;
+        sweep(kSweepSlots);
+    }
+    return v;
 }
 
 Verdict ConnTrackShard::track(const Packet& p, const KeyedPacket& kp, std::uint64_t h) {
@@ -196,6 +212,11 @@ void ConnTrackShard::note_deadline(const FlowRecord& r) {
 
 void ConnTrackShard::sweep(std::size_t slots) {
     const std::size_t total = table_.slots();
+    // The run after this one, so that it finds its records in cache.
+    for (std::size_t k = 0, at = cursor_ + slots; k < slots; ++k, ++at) {
+        while (at >= total) at -= total;
+        prefetch(&table_.record(at));
+    }
     for (std::size_t k = 0; k < slots; ++k) {
         if (table_.occupied(cursor_)) {
             const FlowRecord& r = table_.record(cursor_);
@@ -260,10 +281,24 @@ void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdict
     if (!pool_ || pool_->threads() != workers) pool_ = std::make_unique<ThreadPool>(workers);
     const std::size_t queues = cfg_.queues;
     shard_ids_.resize(n);
+    std::uint16_t* ids = shard_ids_.data();
+    if (workers == 1) {
+        // One thread: every shard still sees its own packets in batch order, so
+        // the batch can go through in order, each packet to its shard's table.
+        if (queues == 1) {
+            std::fill(ids, ids + n, std::uint16_t{0});
+        } else {
+            shards(pkts, n, ids);
+        }
+        pipeline(
+            n, [&](std::size_t i) -> const Packet& { return pkts[i]; },
+            [&](std::size_t i) -> ConnTrackShard& { return shards_[ids[i]]; },
+            [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
+        return;
+    }
     order_.resize(n);
     rank_.resize(n);
     grouped_.resize(n);
-    std::uint16_t* ids = shard_ids_.data();
     std::uint32_t* order = order_.data();
     std::uint32_t* rank = rank_.data();
     std::uint8_t* grouped = grouped_.data();

@@ -68,6 +68,13 @@ public:
 
     // Packets pkts[idx[0]], pkts[idx[1]], ... in that order; the verdict of pkts[idx[i]] in verdicts[i].
     void process(const Packet* pkts, const std::uint32_t* idx, std::size_t n, std::uint8_t* verdicts);
+
+    // The pipeline's stages for one packet: hash its key, fetch its group, fetch
+    // its likely record, then decide (and count, and pace the sweep).
+    std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
+    void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
+    void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
+    Verdict handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h);
     void expire(std::uint64_t now);
     void append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const;
 

@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "flow_key.hpp"
+#include "prefetch.hpp"
 
 namespace hp {
 
@@ -70,13 +71,13 @@ public:
     std::uint64_t hash(const FlowKey& k) const { return flow_hash(k, key_); }
 
     void prefetch_group(std::uint64_t h) const {
-        __builtin_prefetch(&ctrl_[home(h)], 0, 3);
+        prefetch(&ctrl_[home(h)]);
     }
     // Prefetches the record of the first slot in the home group whose tag matches.
     void prefetch_record(std::uint64_t h) const {
         const std::size_t g = home(h);
         if (const unsigned m = match(g, tag(h)))
-            __builtin_prefetch(&records_[g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m))], 1, 3);
+            prefetch(&records_[g * kGroupSlots + static_cast<unsigned>(__builtin_ctz(m))]);
     }
 
     std::size_t find(const FlowKey& k, std::uint64_t h) const {

@@ -1,10 +1,10 @@
 """The packet-rate benchmark behind ``hyperplane bench``.
 
-Each stage is one entry in :data:`STAGES`: a name, how to build the timed call
-from the shared workload, and the stage it is compared with. Runs are
-interleaved (every stage once per round) so that a noisy neighbour slows
-baseline and fast path alike, and each figure is the median over rounds.
-Speed-ups are ratios of medians measured in the same process.
+Each stage is one entry of :func:`stages`: a name, how to prepare one timed
+round from the shared :class:`Workload`, and the stages it is compared with.
+Rounds are interleaved (every stage once per round) so that a noisy neighbour
+slows baseline and fast path alike, and each figure is the median over rounds.
+Ratios are ratios of medians measured in the same process.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
 
-from hyperplane import _core, traffic
-from hyperplane.packets import Batch
+from hyperplane import _core, baselines, traffic
+from hyperplane.conntrack import ConnTrack
+from hyperplane.packets import Batch, TcpFlag, empty, ip
 from hyperplane.rss import Rss
 
 
@@ -46,55 +48,203 @@ TARGETS = [
 ]
 
 
-@dataclass
-class Workload:
-    """What every stage runs on: one synthetic trace, generated once."""
+class Skip(Exception):
+    """A stage that cannot run here; the message says why (shown in the report)."""
 
-    flows: int
+
+@dataclass(frozen=True)
+class Round:
+    """One timed round of a stage: ``run()`` returns its seconds for ``packets`` packets."""
+
+    run: Callable[[], float]
     packets: int
-    seed: int
-    batch: Batch = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
+
+def timed(call: Callable[[], object]) -> Callable[[], float]:
+    def run() -> float:
+        start = time.perf_counter()
+        call()
+        return time.perf_counter() - start
+
+    return run
 
 
 @dataclass(frozen=True)
 class Stage:
     name: str
     what: str
-    prepare: Callable[[Workload], Callable[[], object]]
-    baseline: str | None = None
+    prepare: Callable[[Workload], Round]
+    baselines: tuple[str, ...] = ()
 
 
-def _synthetic(w: Workload) -> Callable[[], object]:
-    return lambda: traffic.synthetic(flows=w.flows, packets=w.packets, seed=w.seed)
+@dataclass
+class Workload:
+    """What the stages share: one synthetic trace, and established-flow traces by table size."""
+
+    flows: int
+    packets: int
+    seed: int
+    lookups: int
+    rounds: int
+    batch: Batch = field(init=False)
+    _established: dict[int, tuple[Batch, Batch, np.ndarray]] = field(init=False, default_factory=dict)
+    _trackers: dict[int, ConnTrack] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
+
+    def established(self, flows: int) -> tuple[Batch, Batch, np.ndarray]:
+        """(one ACK per flow, ``lookups`` data packets of random flows, the flow of each)."""
+        if flows not in self._established:
+            rng = np.random.default_rng(self.seed)
+            ids = rng.choice(2**31, flows, replace=False)
+            setup = empty(flows)
+            setup["src_ip"] = ip("10.0.0.0") + (ids >> 15)
+            setup["src_port"] = 1024 + (ids & 0x7FFF)
+            setup["dst_ip"], setup["dst_port"] = ip("198.19.0.1"), 443
+            setup["proto"], setup["tcp_flags"], setup["length"] = 6, TcpFlag.ACK, 40
+            pick = rng.integers(0, flows, self.lookups)
+            lookups = setup[pick]
+            lookups["tcp_flags"], lookups["length"] = TcpFlag.PSH | TcpFlag.ACK, 64
+            lookups["ts"] = np.arange(self.lookups, dtype=np.uint64)
+            self._established[flows] = (setup, lookups, pick)
+        return self._established[flows]
+
+    def tracker(self, flows: int) -> ConnTrack:
+        """A table holding ``flows`` established connections (at 80% of its capacity), 8 queues."""
+        if flows not in self._trackers:
+            setup, _, _ = self.established(flows)
+            ct = ConnTrack(flows * 5 // 4 + 8, queues=8, seed=self.seed)
+            ct.process(setup)
+            self._trackers[flows] = ct
+        return self._trackers[flows]
 
 
-def _rss_hash(impl: str) -> Callable[[Workload], Callable[[], object]]:
-    def prepare(w: Workload) -> Callable[[], object]:
+def _label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
+
+
+def _synthetic(w: Workload) -> Round:
+    return Round(timed(lambda: traffic.synthetic(flows=w.flows, packets=w.packets, seed=w.seed)), w.packets)
+
+
+def _rss_hash(impl: str) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        if impl not in _core.toeplitz_impls():
+            raise Skip(f"this CPU lacks what the {impl} path needs (AVX-512 and GFNI)")
         rss, out = Rss(queues=8), np.empty(len(w.batch), dtype=np.uint32)
-        return lambda: rss.hash(w.batch, out=out, impl=impl)  # type: ignore[arg-type]
+        return Round(timed(lambda: rss.hash(w.batch, out=out, impl=impl)), len(w.batch))  # type: ignore[arg-type]
 
     return prepare
 
 
-def _rss_queue(w: Workload) -> Callable[[], object]:
+def _rss_queue(w: Workload) -> Round:
     rss, out = Rss(queues=8), np.empty(len(w.batch), dtype=np.uint16)
-    return lambda: rss.queue(w.batch, out=out)
+    return Round(timed(lambda: rss.queue(w.batch, out=out)), len(w.batch))
 
 
-STAGES: list[Stage] = [
-    Stage("traffic.synthetic", "generate the trace (numpy)", _synthetic),
-    Stage("rss.hash[bitserial]", "Toeplitz, bit by bit (reference)", _rss_hash("bitserial")),
-    Stage("rss.hash[table]", "Toeplitz, byte tables", _rss_hash("table"), baseline="rss.hash[bitserial]"),
-    *(
-        [Stage("rss.hash[gfni]", "Toeplitz, AVX-512 GFNI", _rss_hash("gfni"), baseline="rss.hash[bitserial]")]
-        if "gfni" in _core.toeplitz_impls()
-        else []
-    ),
-    Stage("rss.queue", "hash + 128-entry indirection", _rss_queue, baseline="rss.hash[bitserial]"),
-]
+def _random_read(flows: int) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        size = w.tracker(flows).memory_bytes
+        return Round(lambda: float(_core.random_read_seconds(size, w.lookups, w.seed)[0]), w.lookups)
+
+    return prepare
+
+
+def _rte_hash(flows: int) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        reason = baselines.dpdk_available()
+        if reason:
+            raise Skip(reason)
+        setup, _, pick = w.established(flows)
+        keys = np.zeros(flows, baselines.FLOW_KEY_DTYPE)
+        lo = (setup["src_ip"].astype(np.uint64) << 16 | setup["src_port"]) <= (
+            setup["dst_ip"].astype(np.uint64) << 16 | setup["dst_port"])
+        keys["ip_lo"] = np.where(lo, setup["src_ip"], setup["dst_ip"])
+        keys["ip_hi"] = np.where(lo, setup["dst_ip"], setup["src_ip"])
+        keys["port_lo"] = np.where(lo, setup["src_port"], setup["dst_port"])
+        keys["port_hi"] = np.where(lo, setup["dst_port"], setup["src_port"])
+        keys["proto"] = setup["proto"]
+        # The harness times its own rounds (one process, no Python in the loop);
+        # they are handed out one per round of this benchmark.
+        result = baselines.dpdk_hash_lookup_rate(keys, pick, rounds=w.rounds, entries=flows * 5 // 4 + 8)
+        seconds = iter(result["lookup_s"])
+        return Round(lambda: float(next(seconds)), w.lookups)
+
+    return prepare
+
+
+def _established(flows: int, threads: int) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        ct = w.tracker(flows)
+        _, lookups, _ = w.established(flows)
+        out = np.empty(len(lookups), dtype=np.uint8)
+
+        def run() -> float:
+            ct.threads = threads
+            start = time.perf_counter()
+            ct.process(lookups, out=out)
+            return time.perf_counter() - start
+
+        return Round(run, len(lookups))
+
+    return prepare
+
+
+def _insert(flows: int) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        setup, _, _ = w.established(flows)
+        syns = setup.copy()
+        syns["tcp_flags"], syns["length"] = TcpFlag.SYN, 60
+
+        def run() -> float:
+            ct = ConnTrack(flows * 5 // 4 + 8, queues=8, seed=w.seed, threads=1)
+            start = time.perf_counter()
+            ct.process(syns)
+            return time.perf_counter() - start
+
+        return Round(run, flows)
+
+    return prepare
+
+
+def _mixed(w: Workload) -> Round:
+    def run() -> float:
+        ct = ConnTrack(w.flows * 5 // 4 + 8, queues=8, seed=w.seed, threads=1)
+        start = time.perf_counter()
+        ct.process(w.batch)
+        return time.perf_counter() - start
+
+    return Round(run, len(w.batch))
+
+
+def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)) -> list[Stage]:
+    """Every stage, in report order. A new stage is one more entry here."""
+    out = [
+        Stage("traffic.synthetic", "generate the trace (numpy)", _synthetic),
+        Stage("rss.hash[bitserial]", "Toeplitz, bit by bit (reference)", _rss_hash("bitserial")),
+        Stage("rss.hash[table]", "Toeplitz, byte tables", _rss_hash("table"), ("rss.hash[bitserial]",)),
+        Stage("rss.hash[gfni]", "Toeplitz, AVX-512 GFNI", _rss_hash("gfni"), ("rss.hash[bitserial]",)),
+        Stage("rss.queue", "hash + 128-entry indirection", _rss_queue, ("rss.hash[bitserial]",)),
+    ]
+    for n in table_sizes:
+        size = _label(n)
+        out += [
+            Stage(f"memory.random_read[{size}]", "64-byte random reads, 16 in flight, table-sized",
+                  _random_read(n)),
+            Stage(f"dpdk.rte_hash[{size}]", "DPDK rte_hash_lookup_bulk_data, bursts of 32", _rte_hash(n)),
+            Stage(f"conntrack.established[{size}]", f"{size} live flows, 8 queues, 1 thread",
+                  _established(n, 1), (f"memory.random_read[{size}]", f"dpdk.rte_hash[{size}]")),
+            Stage(f"conntrack.established[{size}]x2", "the same, 2 threads", _established(n, 2),
+                  (f"conntrack.established[{size}]",)),
+        ]
+    largest = _label(max(table_sizes))
+    out += [
+        Stage(f"conntrack.insert[{largest}]", "new connections (SYN) into an empty table",
+              _insert(max(table_sizes)), (f"conntrack.established[{largest}]",)),
+        Stage("conntrack.mixed", "the synthetic trace into an empty table", _mixed),
+    ]
+    return out
 
 
 @dataclass
@@ -103,8 +253,8 @@ class StageResult:
     what: str
     packets: int
     seconds: list[float]
-    baseline: str | None
-    speedup: float | None = None
+    baselines: dict[str, float | None]
+    skipped: str | None = None
 
     @property
     def median_s(self) -> float:
@@ -120,12 +270,13 @@ class StageResult:
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d.update(
-            median_s=self.median_s,
-            mpps=self.mpps,
-            ns_per_packet=self.ns_per_packet,
-            interfaces_per_core={t.name: self.mpps / t.mpps for t in TARGETS},
-        )
+        if not self.skipped:
+            d.update(
+                median_s=self.median_s,
+                mpps=self.mpps,
+                ns_per_packet=self.ns_per_packet,
+                interfaces_per_core={t.name: self.mpps / t.mpps for t in TARGETS},
+            )
         return d
 
 
@@ -134,29 +285,46 @@ def run(
     flows: int = 200_000,
     rounds: int = 7,
     seed: int = 1,
-    stages: list[Stage] | None = None,
+    lookups: int = 4_000_000,
+    table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000),
+    select: Callable[[str], bool] | None = None,
     progress: Callable[[str], None] | None = None,
     command: str | None = None,
 ) -> dict[str, Any]:
-    """Measure every stage; returns what ``hyperplane bench --json`` writes."""
-    if packets < 1 or flows < 1 or rounds < 1:
-        raise ValueError("packets, flows and rounds must be positive")
-    stages = STAGES if stages is None else stages
+    """Measure every stage (those ``select`` keeps); returns what ``hyperplane bench --json`` writes."""
+    if min(packets, flows, rounds, lookups, *table_sizes) < 1:
+        raise ValueError("packets, flows, rounds, lookups and table sizes must be positive")
     say = progress or (lambda _msg: None)
+    chosen = [s for s in stages(table_sizes) if select is None or select(s.name)]
     say(f"generating {packets:,} packets in {flows:,} flows (seed {seed})")
-    workload = Workload(flows=flows, packets=packets, seed=seed)
-    calls = {s.name: s.prepare(workload) for s in stages}
-    seconds: dict[str, list[float]] = {s.name: [] for s in stages}
+    workload = Workload(flows=flows, packets=packets, seed=seed, lookups=lookups, rounds=rounds)
+    prepared: dict[str, Round] = {}
+    skipped: dict[str, str] = {}
+    for s in chosen:
+        say(f"preparing {s.name}")
+        try:
+            prepared[s.name] = s.prepare(workload)
+        except Skip as why:
+            skipped[s.name] = str(why)
+    seconds: dict[str, list[float]] = {name: [] for name in prepared}
     for r in range(rounds):
         say(f"round {r + 1}/{rounds}")
-        for s in stages:
-            start = time.perf_counter()
-            calls[s.name]()
-            seconds[s.name].append(time.perf_counter() - start)
-    results = {s.name: StageResult(s.name, s.what, packets, seconds[s.name], s.baseline) for s in stages}
-    for res in results.values():
-        if res.baseline in results:
-            res.speedup = results[res.baseline].median_s / res.median_s
+        for name, round_ in prepared.items():
+            seconds[name].append(round_.run())
+    results: dict[str, StageResult] = {}
+    for s in chosen:
+        if s.name in skipped:
+            results[s.name] = StageResult(s.name, s.what, 0, [], {}, skipped[s.name])
+        else:
+            results[s.name] = StageResult(s.name, s.what, prepared[s.name].packets, seconds[s.name], {})
+    for s in chosen:
+        res = results[s.name]
+        if res.skipped:
+            continue
+        for b in s.baselines:
+            base = results.get(b)
+            # How many times the baseline's packet rate this stage reaches.
+            res.baselines[b] = res.mpps / base.mpps if base and not base.skipped else None
     return {
         "command": command,
         "machine": {
@@ -166,12 +334,14 @@ def run(
             "numpy": np.__version__,
             "toeplitz_impls": _core.toeplitz_impls(),
         },
-        "config": {"packets": packets, "flows": flows, "rounds": rounds, "seed": seed},
+        "config": {"packets": packets, "flows": flows, "rounds": rounds, "seed": seed, "lookups": lookups,
+                   "table_sizes": list(table_sizes)},
         "targets": [asdict(t) for t in TARGETS],
         "stages": [r.as_dict() for r in results.values()],
     }
 
 
+@cache
 def _cpu_name() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -187,17 +357,20 @@ def format_table(report: dict[str, Any]) -> str:
     """The report as the text table ``hyperplane bench`` prints."""
     cfg = report["config"]
     head = (
-        f"hyperplane bench: {cfg['packets']:,} packets, {cfg['flows']:,} flows, "
-        f"median of {cfg['rounds']} rounds, one core ({report['machine']['cpu']})"
+        f"hyperplane bench: {cfg['packets']:,}-packet synthetic trace ({cfg['flows']:,} flows), "
+        f"{cfg['lookups']:,} lookups per table size, median of {cfg['rounds']} rounds "
+        f"({report['machine']['cpu']}, {report['machine']['cores']} cores)"
     )
-    cols = ["stage", "Mpps", "ns/pkt", "speed-up"] + [t["name"] for t in report["targets"]]
-    rows = []
+    cols = ["stage", "Mpps", "ns/pkt", "vs baselines (x their rate)"] + [t["name"] for t in report["targets"]]
+    rows, notes = [], []
     for s in report["stages"]:
-        speedup = f"{s['speedup']:.1f}x {s['baseline']}" if s["speedup"] else ""
-        rows.append(
-            [s["name"], f"{s['mpps']:.1f}", f"{s['ns_per_packet']:.2f}", speedup]
-            + [f"{v:.1f}x" for v in s["interfaces_per_core"].values()]
-        )
+        if s["skipped"]:
+            rows.append([s["name"], "-", "-", "skipped (see below)"] + ["-"] * len(report["targets"]))
+            notes.append(f"{s['name']}: skipped: {s['skipped']}")
+            continue
+        ratios = ", ".join(f"{v:.2f}x {k}" for k, v in s["baselines"].items() if v is not None)
+        rows.append([s["name"], f"{s['mpps']:.1f}", f"{s['ns_per_packet']:.2f}", ratios]
+                    + [f"{v:.1f}x" for v in s["interfaces_per_core"].values()])
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
 
     def line(cells: list[str]) -> str:
@@ -207,5 +380,5 @@ def format_table(report: dict[str, Any]) -> str:
     return "\n".join(
         [head, "", line(cols), line(["-" * w for w in widths]), *map(line, rows), "",
          "Target columns: how many such interfaces one core keeps up with in real time",
-         f"({targets})."]
+         f"({targets}).", *notes]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(_positive(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be positive integers separated by commas, not {text}") from None
+    return sizes
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hyperplane", description="A compiled packet engine.")
     parser.add_argument("--version", action="version", version=f"hyperplane {__version__}")
@@ -25,8 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--packets", type=_positive, default=4_000_000, help="packets in the trace (default 4,000,000)")
     b.add_argument("--flows", type=_positive, default=200_000, help="flows in the trace (default 200,000)")
     b.add_argument("--rounds", type=_positive, default=7, help="timed rounds; figures are medians (default 7)")
+    b.add_argument("--lookups", type=_positive, default=4_000_000,
+                   help="packets per round at each flow-table size (default 4,000,000)")
+    b.add_argument("--sizes", type=_sizes, default=(1_000, 100_000, 1_000_000, 4_000_000),
+                   help="live flows in the flow-table stages, comma-separated (default 1000,100000,1000000,4000000)")
+    b.add_argument("--only", metavar="PATTERN", action="append",
+                   help="run only stages whose name matches this glob (repeatable), e.g. 'conntrack.*'")
     b.add_argument("--seed", type=int, default=1, help="seed of the synthetic trace (default 1)")
-    b.add_argument("--quick", action="store_true", help="a small, fast run (200,000 packets, 3 rounds)")
+    b.add_argument("--quick", action="store_true",
+                   help="a small, fast run: 200,000 packets, 200,000 lookups, tables of 1k and 100k flows, 3 rounds")
     b.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH ('-' for stdout)")
     return parser
 
@@ -37,8 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         if args.quick:
             args.packets, args.flows, args.rounds = 200_000, 10_000, 3
+            args.lookups, args.sizes = 200_000, (1_000, 100_000)
+        patterns = args.only or ["*"]
         progress = (lambda msg: print(f"... {msg}", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
         report = bench.run(packets=args.packets, flows=args.flows, rounds=args.rounds, seed=args.seed,
+                           lookups=args.lookups, table_sizes=args.sizes,
+                           select=lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns),
                            progress=progress, command=" ".join(["hyperplane", *argv]))
         if args.json == "-":
             json.dump(report, sys.stdout, indent=2)
