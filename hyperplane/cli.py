@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress = (lambda msg: print(f"... {msg}", file=sys.stderr, flush=True)) if sys.stderr.isatty() else None
         report = bench.run(packets=args.packets, flows=args.flows, rounds=args.rounds, seed=args.seed,
                            lookups=args.lookups, table_sizes=args.sizes,
-                           select=lambda name: any(fnmatch.fnmatchcase(name, p) for p in patterns),
+                           select=lambda name: any(name == p or fnmatch.fnmatchcase(name, p) for p in patterns),
                            progress=progress, command=" ".join(["hyperplane", *argv]))
         if args.json == "-":
             json.dump(report, sys.stdout, indent=2)
