@@ -1,16 +1,24 @@
 """hyperplane: a compiled packet engine with Python bindings."""
 
-from hyperplane import packets, rss, traffic
+from hyperplane import conntrack, ena, packets, rss, traffic
+from hyperplane.conntrack import ConnTrack, TcpState, Timeouts
 from hyperplane.packets import PACKET_DTYPE, PacketFlag, Proto, TcpFlag, empty, ip, ip_str
 from hyperplane.rss import Rss
+from hyperplane.verdict import Verdict
 
 __all__ = [
+    "ConnTrack",
     "PACKET_DTYPE",
     "PacketFlag",
     "Proto",
     "Rss",
     "TcpFlag",
+    "TcpState",
+    "Timeouts",
+    "Verdict",
+    "conntrack",
     "empty",
+    "ena",
     "ip",
     "ip_str",
     "packets",
