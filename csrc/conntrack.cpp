@@ -73,7 +73,9 @@ void ConnTrackShard::process(const Packet* pkts, const std::uint32_t* idx, std::
         [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
 }
 
-Verdict ConnTrackShard::handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h) {
+// The hot path is inlined into the pipeline; creating a connection is not.
+__attribute__((always_inline)) inline Verdict ConnTrackShard::handle(const Packet& p, const KeyedPacket& kp,
+                                                                     std::uint64_t h) {
     const Verdict v = track(p, kp, h);
     ++counters_.verdicts[static_cast<std::size_t>(v)];
     // Paced by the shard's own packets, so where a batch is cut never changes
@@ -85,7 +87,8 @@ Verdict ConnTrackShard::handle(const Packet& p, const KeyedPacket& kp, std::uint
     return v;
 }
 
-Verdict ConnTrackShard::track(const Packet& p, const KeyedPacket& kp, std::uint64_t h) {
+__attribute__((always_inline)) inline Verdict ConnTrackShard::track(const Packet& p, const KeyedPacket& kp,
+                                                                    std::uint64_t h) {
     const std::uint64_t now = p.ts;
     if (now > now_) now_ = now;
     const bool tcp = p.proto == proto::tcp;
@@ -150,7 +153,8 @@ Verdict ConnTrackShard::track(const Packet& p, const KeyedPacket& kp, std::uint6
     return Verdict::forward;
 }
 
-Verdict ConnTrackShard::create(const Packet& p, const KeyedPacket& kp, std::uint64_t h, std::uint8_t state) {
+__attribute__((noinline)) Verdict ConnTrackShard::create(const Packet& p, const KeyedPacket& kp, std::uint64_t h,
+                                                         std::uint8_t state) {
     std::size_t slot = table_.insert(kp.key, h);
     if (slot == FlowTable::npos) {
         if (!make_room(h, p.ts)) {

@@ -49,5 +49,6 @@ void register_packets(py::module_& m);
 void register_rss(py::module_& m);
 void register_conntrack(py::module_& m);
 void register_probe(py::module_& m);
+void register_maglev(py::module_& m);
 
 }  // namespace hp::bind

@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
     hp::bind::register_rss(m);
     hp::bind::register_conntrack(m);
     hp::bind::register_probe(m);
+    hp::bind::register_maglev(m);
 }
