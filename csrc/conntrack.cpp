@@ -1,13 +1,13 @@
 #include "conntrack.hpp"
 
+#include "pipeline.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace hp {
 namespace {
 
-constexpr std::size_t kAhead = 16;           // pipeline distance between stages, in packets
-constexpr std::size_t kRing = 64;           // > 2 kAhead: keys and hashes in flight
 // The sweep checks kSweepSlots consecutive slots every kSweepEvery packets: in
 // runs, so its records stream in together instead of each costing a miss.
 constexpr std::size_t kSweepEvery = 64;
@@ -40,37 +40,14 @@ RssKey symmetric_rss_key() {
 ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
     : cfg_(&cfg), table_(capacity, cfg.key) {}
 
-// A software pipeline, as DPDK's bulk lookups and VPP's graph nodes run:
-// packet i is hashed and its group fetched, packet i - kAhead has its likely
-// record fetched, and packet i - 2 kAhead is decided, so every fetch has kAhead
-// packets' worth of work to arrive behind. `packet(i)` and `shard(i)` give
-// packet i and the shard that tracks it; `store(i, v)` keeps its verdict.
-template <class PacketAt, class ShardAt, class Store>
-void pipeline(std::size_t n, PacketAt packet, ShardAt shard, Store store) {
-    KeyedPacket keyed[kRing];
-    std::uint64_t hashes[kRing];
-    for (std::size_t i = 0; i < n + 2 * kAhead; ++i) {
-        if (i < n) {
-            const std::size_t r = i % kRing;
-            keyed[r] = flow_key_of(packet(i));
-            hashes[r] = shard(i).hash(keyed[r].key);
-            shard(i).prefetch_group(hashes[r]);
-        }
-        if (i >= kAhead && i - kAhead < n) shard(i - kAhead).prefetch_record(hashes[(i - kAhead) % kRing]);
-        if (i >= 2 * kAhead) {
-            const std::size_t j = i - 2 * kAhead, r = j % kRing;
-            store(j, shard(j).handle(packet(j), keyed[r], hashes[r]));
-        }
-        if (i + 3 * kAhead < n) __builtin_prefetch(&packet(i + 3 * kAhead));
-    }
-}
-
 void ConnTrackShard::process(const Packet* pkts, const std::uint32_t* idx, std::size_t n,
                              std::uint8_t* verdicts) {
-    pipeline(
+    flow_pipeline(
         n, [&](std::size_t i) -> const Packet& { return pkts[idx[i]]; },
         [&](std::size_t) -> ConnTrackShard& { return *this; },
-        [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
+        [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
+            verdicts[i] = static_cast<std::uint8_t>(handle(pkts[idx[i]], kp, h));
+        });
 }
 
 // The hot path is inlined into the pipeline; creating a connection is not.
@@ -294,10 +271,12 @@ void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdict
         } else {
             shards(pkts, n, ids);
         }
-        pipeline(
+        flow_pipeline(
             n, [&](std::size_t i) -> const Packet& { return pkts[i]; },
             [&](std::size_t i) -> ConnTrackShard& { return shards_[ids[i]]; },
-            [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
+            [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
+                verdicts[i] = static_cast<std::uint8_t>(shards_[ids[i]].handle(pkts[i], kp, h));
+            });
         return;
     }
     order_.resize(n);
