@@ -259,18 +259,19 @@ ConnTrack::ConnTrack(const ConnTrackConfig& cfg)
 void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads) {
     if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
     const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
-    if (!pool_ || pool_->threads() != workers) pool_ = std::make_unique<ThreadPool>(workers);
     const std::size_t queues = cfg_.queues;
-    shard_ids_.resize(n);
-    std::uint16_t* ids = shard_ids_.data();
+    auto assign = [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
+        if (queues == 1)
+            std::fill(ids + begin, ids + end, std::uint16_t{0});
+        else
+            shards(pkts + begin, end - begin, ids + begin);
+    };
     if (workers == 1) {
         // One thread: every shard still sees its own packets in batch order, so
         // the batch can go through in order, each packet to its shard's table.
-        if (queues == 1) {
-            std::fill(ids, ids + n, std::uint16_t{0});
-        } else {
-            shards(pkts, n, ids);
-        }
+        shard_ids_.resize(n);
+        std::uint16_t* ids = shard_ids_.data();
+        assign(0, n, ids);
         flow_pipeline(
             n, [&](std::size_t i) -> const Packet& { return pkts[i]; },
             [&](std::size_t i) -> ConnTrackShard& { return shards_[ids[i]]; },
@@ -279,58 +280,14 @@ void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdict
             });
         return;
     }
-    order_.resize(n);
-    rank_.resize(n);
     grouped_.resize(n);
-    std::uint32_t* order = order_.data();
-    std::uint32_t* rank = rank_.data();
     std::uint8_t* grouped = grouped_.data();
-
-    // A stable counting sort of packet indices by shard, in parallel over
-    // chunks of the batch: each shard then reads its packets in batch order
-    // from one list, and each worker reads only its own shards' lists.
-    const std::size_t chunk = (n + workers - 1) / workers;
-    std::vector<std::size_t> at(static_cast<std::size_t>(workers) * queues, 0);  // [chunk][shard]
-    pool_->run(workers, [&](unsigned c) {
-        const std::size_t begin = std::min(n, c * chunk), end = std::min(n, (c + 1) * chunk);
-        std::size_t* count = at.data() + c * queues;
-        if (queues == 1) {
-            count[0] = end - begin;
-            return;
-        }
-        shards(pkts + begin, end - begin, ids + begin);
-        for (std::size_t i = begin; i < end; ++i) ++count[ids[i]];
-    });
-    std::vector<std::size_t> first(queues + 1, 0);
-    for (std::size_t s = 0, pos = 0; s < queues; ++s) {
-        first[s] = pos;
-        for (unsigned c = 0; c < workers; ++c) {
-            const std::size_t count = at[c * queues + s];
-            at[c * queues + s] = pos;
-            pos += count;
-        }
-        first[s + 1] = pos;
-    }
-    pool_->run(workers, [&](unsigned c) {
-        const std::size_t begin = std::min(n, c * chunk), end = std::min(n, (c + 1) * chunk);
-        std::size_t* next = at.data() + c * queues;
-        for (std::size_t i = begin; i < end; ++i) {
-            const std::size_t pos = next[queues == 1 ? 0 : ids[i]]++;
-            order[pos] = static_cast<std::uint32_t>(i);
-            rank[i] = static_cast<std::uint32_t>(pos);
-        }
-    });
-    // Worker w owns the shards s with s % workers == w; no two workers touch one
-    // shard, and each writes its verdicts into its shards' own stretch of memory
-    // (written in batch order, two workers would fight over every cache line).
-    pool_->run(workers, [&](unsigned w) {
-        for (std::size_t s = w; s < queues; s += workers)
-            shards_[s].process(pkts, order + first[s], first[s + 1] - first[s], grouped + first[s]);
-    });
-    pool_->run(workers, [&](unsigned c) {
-        const std::size_t begin = std::min(n, c * chunk), end = std::min(n, (c + 1) * chunk);
-        for (std::size_t i = begin; i < end; ++i) verdicts[i] = grouped[rank[i]];
-    });
+    dispatch_.run(
+        workers, n, queues, assign,
+        [&](std::size_t s, const std::uint32_t* idx, std::size_t count, std::size_t first) {
+            shards_[s].process(pkts, idx, count, grouped + first);
+        },
+        [&](std::size_t i, std::size_t pos) { verdicts[i] = grouped[pos]; });
 }
 
 void ConnTrack::expire(std::uint64_t now) {

@@ -12,7 +12,7 @@
 #include "flow_table.hpp"
 #include "packet.hpp"
 #include "rss.hpp"
-#include "thread_pool.hpp"
+#include "shard_dispatch.hpp"
 #include "timeouts.hpp"
 #include "verdict.gen.hpp"
 
@@ -128,11 +128,9 @@ private:
     ConnTrackConfig cfg_;
     Rss rss_;
     std::vector<ConnTrackShard> shards_;
-    std::unique_ptr<ThreadPool> pool_;
-    std::vector<std::uint16_t> shard_ids_;  // per packet; reused across calls
-    std::vector<std::uint32_t> order_;      // packet indices grouped by shard
-    std::vector<std::uint32_t> rank_;       // each packet's position in order_
-    std::vector<std::uint8_t> grouped_;     // verdicts in order_'s order
+    ShardDispatch dispatch_;
+    std::vector<std::uint16_t> shard_ids_;  // the one-thread path's shard per packet
+    std::vector<std::uint8_t> grouped_;     // verdicts grouped by shard
 };
 
 }  // namespace hp

@@ -24,6 +24,13 @@ class Verdict(enum.IntEnum):
     FORWARD = 0, "forwarded"
     DROP_INVALID = 1, "invalid for the connection's state"
     DROP_TABLE_FULL = 2, "connection table full"
+    RESET = 3, "answered with a TCP RST (idle-timed-out or unknown connection)"
+    DROP_NO_PORT = 4, "no free NAT source port (ErrorPortAllocation)"
+    DROP_UNSOLICITED = 5, "inbound packet matching no connection"
+    DROP_NOT_ROUTED = 6, "neither from a private network nor to a public address"
+    DROP_PROTOCOL = 7, "protocol the stage does not carry"
+    DROP_FRAGMENT = 8, "fragment of a protocol whose fragments are dropped"
+    DROP_RATE_LIMIT = 9, "over the packet or bit rate limit"
 
 
 def counts(verdicts: object) -> dict[str, int]:
