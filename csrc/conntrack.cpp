@@ -23,18 +23,6 @@ bool assured(const FlowRecord& r) {
     return r.flags & flow_flag::stream;
 }
 
-std::vector<std::uint16_t> round_robin(unsigned queues) {
-    std::vector<std::uint16_t> table(128);
-    for (std::size_t i = 0; i < table.size(); ++i) table[i] = static_cast<std::uint16_t>(i % queues);
-    return table;
-}
-
-RssKey symmetric_rss_key() {
-    RssKey key{};
-    for (std::size_t i = 0; i < key.size(); i += 2) key[i] = 0x6d, key[i + 1] = 0x5a;
-    return key;
-}
-
 }  // namespace
 
 ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
@@ -248,7 +236,7 @@ void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shar
 
 ConnTrack::ConnTrack(const ConnTrackConfig& cfg)
     : cfg_(cfg),
-      rss_(symmetric_rss_key(), round_robin(cfg.queues ? cfg.queues : 1), FragmentHash::whole_datagram) {
+      rss_(symmetric_rss_key(), round_robin_indirection(cfg.queues ? cfg.queues : 1), FragmentHash::whole_datagram) {
     if (cfg.capacity == 0) throw std::invalid_argument("capacity must be positive");
     if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
     const std::size_t per_shard = (cfg.capacity + cfg.queues - 1) / cfg.queues;

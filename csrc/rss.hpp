@@ -20,6 +20,25 @@ inline constexpr std::size_t kRssKeySize = 40;
 inline constexpr std::size_t kPrefetchAhead = 32;
 using RssKey = std::array<std::uint8_t, kRssKeySize>;
 
+// The RSS specification's well-known key.
+inline constexpr RssKey kSpecRssKey = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+                                       0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+                                       0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+
+// A key with a 16-bit period: both directions of a flow hash alike.
+inline RssKey symmetric_rss_key() {
+    RssKey key{};
+    for (std::size_t i = 0; i < key.size(); i += 2) key[i] = 0x6d, key[i + 1] = 0x5a;
+    return key;
+}
+
+// ENA's 128-entry indirection table with `queues` dealt round-robin.
+inline std::vector<std::uint16_t> round_robin_indirection(unsigned queues) {
+    std::vector<std::uint16_t> table(128);
+    for (std::size_t i = 0; i < table.size(); ++i) table[i] = static_cast<std::uint16_t>(i % queues);
+    return table;
+}
+
 // How fragments hash. A NIC sees a fragment's addresses only (its ports, when
 // present at all, cannot be trusted), so it hashes like a portless protocol;
 // a stage that tracks whole datagrams places each fragment with its datagram.

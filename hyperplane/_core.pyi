@@ -62,3 +62,35 @@ def maglev_lookup(
     hashes: npt.NDArray[np.uint32] | npt.NDArray[np.uint64],
     out: npt.NDArray[np.uint32] | None = None,
 ) -> npt.NDArray[np.uint32]: ...
+
+NAT_CONNECTION_DTYPE: np.dtype[np.void]
+NAT_METRICS: list[str]
+
+class NatGateway:
+    def __init__(
+        self,
+        capacity: int,
+        queues: int,
+        public_ips: list[int],
+        private_networks: list[tuple[int, int]],
+        timeouts_ns: npt.ArrayLike,
+        hash_key: bytes,
+        seed: int,
+        per_destination: int,
+        max_pps: float,
+        max_bps: float,
+    ) -> None: ...
+    def process(
+        self,
+        batch: npt.NDArray[np.void],
+        out: npt.NDArray[np.void] | None = None,
+        verdict_out: npt.NDArray[np.uint8] | None = None,
+        threads: int = 1,
+    ) -> tuple[npt.NDArray[np.void], npt.NDArray[np.uint8]]: ...
+    def expire(self, now_ns: int) -> None: ...
+    def connections(self) -> npt.NDArray[np.void]: ...
+    def metric_values(self) -> npt.NDArray[np.uint64]: ...
+    def verdict_values(self) -> list[int]: ...
+    @property
+    def start_minute(self) -> int: ...
+    def __len__(self) -> int: ...

@@ -82,6 +82,11 @@ class Timeouts:
         ICMP counted among the 600 s of other protocols."""
         return cls.linux().replace(udp_stream=180, icmp=600)
 
+    @classmethod
+    def uniform(cls, seconds: float) -> Timeouts:
+        """One idle timeout for every state and protocol (a NAT gateway's 350 s)."""
+        return cls(**{f.name: seconds for f in fields(cls)})
+
     def replace(self, **seconds: float) -> Timeouts:
         """A copy with some timeouts changed: ``Timeouts.linux().replace(udp=60)``."""
         known = {f.name for f in fields(self)}

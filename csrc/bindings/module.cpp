@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
     hp::bind::register_conntrack(m);
     hp::bind::register_probe(m);
     hp::bind::register_maglev(m);
+    hp::bind::register_nat(m);
 }

@@ -1,0 +1,454 @@
+#include "nat.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "pipeline.hpp"
+
+namespace hp {
+namespace {
+
+constexpr std::uint16_t kFirstPort = 1024;   // AWS: source ports 1024-65535
+constexpr std::uint32_t kPorts = 65536 - kFirstPort;
+constexpr std::uint64_t kMinuteNs = 60'000'000'000ULL;
+constexpr std::size_t kSweepEvery = 64, kSweepSlots = 16, kFullSweep = 256;
+constexpr unsigned kRandomProbes = 64;       // then a scan, which always ends
+
+// Record flags beyond flow_flag's.
+constexpr std::uint8_t kAlias = 0x08;         // keyed by the public tuple; ext is the main slot
+constexpr std::uint8_t kEstablished = 0x10;   // counted in ConnectionEstablishedCount
+
+std::uint64_t splitmix(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+std::uint32_t orig_ip(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.ip_lo : r.ip_hi; }
+std::uint16_t orig_port(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.port_lo : r.port_hi; }
+std::uint32_t other_ip(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.ip_hi : r.ip_lo; }
+std::uint16_t other_port(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.port_hi : r.port_lo; }
+
+std::uint64_t pack_translation(std::size_t alias, std::uint16_t port, std::uint8_t ip_index) {
+    return static_cast<std::uint64_t>(alias) | static_cast<std::uint64_t>(port) << 32 |
+           static_cast<std::uint64_t>(ip_index) << 48;
+}
+std::size_t alias_of(const FlowRecord& r) { return static_cast<std::size_t>(r.ext & 0xffffffffULL); }
+std::uint16_t public_port_of(const FlowRecord& r) { return static_cast<std::uint16_t>(r.ext >> 32); }
+std::uint8_t public_ip_of(const FlowRecord& r) { return static_cast<std::uint8_t>(r.ext >> 48); }
+
+void apply(Packet& p, const NatRewrite& rw) {
+    switch (rw.what) {
+        case 1: p.src_ip = rw.ip, p.src_port = rw.port; break;
+        case 2: p.dst_ip = rw.ip, p.dst_port = rw.port; break;
+        case 3: p.dst_ip = rw.ip, p.src_port = rw.port; break;
+        default: break;
+    }
+}
+
+}  // namespace
+
+NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
+    : index_(index),
+      cfg_(&cfg),
+      table_(2 * capacity, cfg.key),
+      destinations_(capacity, cfg.key),
+      rng_(splitmix(cfg.seed ^ splitmix(index))),
+      per_destination_((cfg.per_destination + cfg.queues - 1) / cfg.queues),
+      slice_ports_((kPorts - 1 - index) / cfg.queues + 1) {
+    // A shard enforces its share of the gateway's limits; buckets hold 1 ms of
+    // traffic, and at least one packet (or one jumbo frame of bits).
+    const double pps = cfg.max_pps / cfg.queues, bps = cfg.max_bps / cfg.queues;
+    if (pps > 0) pps_ = TokenBucket(pps, std::max(1.0, pps * 1e-3));
+    if (bps > 0) bits_ = TokenBucket(bps, std::max(9001.0 * 8, bps * 1e-3));
+}
+
+std::uint64_t NatShard::random() { return rng_ = splitmix(rng_); }
+
+void NatShard::count(NatMetric m, std::uint64_t ts, std::uint64_t amount) {
+    const std::uint64_t minute = ts / kMinuteNs;
+    const std::size_t at = minute > cfg_->start_minute ? static_cast<std::size_t>(minute - cfg_->start_minute) : 0;
+    if (at >= minutes_.size()) minutes_.resize(at + 1, NatMinute{});
+    minutes_[at][static_cast<std::size_t>(m)] += amount;
+}
+
+void NatShard::advance(std::uint64_t ts) {
+    if (ts > now_) now_ = ts;
+    const std::uint64_t minute = ts / kMinuteNs;
+    const std::size_t at = minute > cfg_->start_minute ? static_cast<std::size_t>(minute - cfg_->start_minute) : 0;
+    if (at >= minutes_.size()) minutes_.resize(at + 1, NatMinute{});
+    // Connections carried through minutes this shard saw no packet in.
+    constexpr auto active = static_cast<std::size_t>(NatMetric::active_connection_count);
+    for (std::size_t m = minute_ + 1; m < at; ++m) minutes_[m][active] = std::max<std::uint64_t>(minutes_[m][active], live_tcp_);
+    if (at > minute_) minute_ = at;
+}
+
+Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
+    advance(p.ts);
+    const Verdict v = path == NatPath::outbound  ? outbound(p, kp, h, rw)
+                      : path == NatPath::inbound ? inbound(p, kp, h, rw)
+                                                 : Verdict::drop_not_routed;
+    ++verdicts_[static_cast<std::size_t>(v)];
+    if (v != Verdict::forward) count(NatMetric::packets_drop_count, p.ts);
+    constexpr auto active = static_cast<std::size_t>(NatMetric::active_connection_count);
+    minutes_[minute_][active] = std::max<std::uint64_t>(minutes_[minute_][active], live_tcp_);
+    if (++since_sweep_ == kSweepEvery) {
+        since_sweep_ = 0;
+        sweep(kSweepSlots);
+    }
+    return v;
+}
+
+namespace {
+
+// What the gateway refuses before it looks for a connection, in AWS's terms:
+// only TCP, UDP and ICMP echo cross it; TCP and ICMP fragments are dropped.
+Verdict admit(const Packet& p, std::uint8_t echo_type) {
+    if (p.proto == proto::icmp) {
+        if (icmp_type(p) != echo_type) return Verdict::drop_protocol;
+    } else if (p.proto != proto::tcp && p.proto != proto::udp) {
+        return Verdict::drop_protocol;
+    }
+    if ((p.flags & packet_flag::fragment) && p.proto != proto::udp) return Verdict::drop_fragment;
+    return Verdict::forward;
+}
+
+}  // namespace
+
+Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
+    count(NatMetric::packets_in_from_source, p.ts);
+    count(NatMetric::bytes_in_from_source, p.ts, p.length);
+    if (const Verdict v = admit(p, kIcmpEchoRequest); v != Verdict::forward) return v;
+    if (!pps_.take(p.ts, 1) || !bits_.take(p.ts, 8.0 * p.length)) return Verdict::drop_rate_limit;
+
+    std::size_t slot = table_.find(kp.key, h);
+    if (slot != FlowTable::npos && cfg_->timeouts.expired(table_.record(slot), p.ts)) {
+        close(slot, true);
+        slot = FlowTable::npos;
+    }
+    if (slot == FlowTable::npos) return open(p, kp, h, rw);
+
+    FlowRecord& r = table_.record(slot);
+    if (p.proto == proto::tcp) {
+        const auto from = static_cast<TcpState>(r.state);
+        const TcpState to = tcp_transition(false, tcp_flag_class(p.tcp_flags), from);
+        if (to == TcpState::invalid) return Verdict::drop_invalid;
+        if (to == TcpState::syn_sent && (from == TcpState::time_wait || from == TcpState::close)) {
+            close(slot, false);  // a new connection on a finished one's tuple
+            return open(p, kp, h, rw);
+        }
+        if (to != TcpState::ignore) {
+            r.state = static_cast<std::uint8_t>(to);
+            if (to == TcpState::established && !(r.flags & kEstablished)) {
+                r.flags |= kEstablished;
+                count(NatMetric::connection_established_count, p.ts);
+            }
+        }
+    }
+    if (r.flags & flow_flag::seen_reply) r.flags |= flow_flag::stream;
+    r.timeout_class = timeout_class(r.proto, r.state, r.flags);
+    r.last_ts = std::max(r.last_ts, p.ts);
+    ++r.packets[0];
+    r.bytes[0] += p.length;
+    rw = NatRewrite{cfg_->public_ips[public_ip_of(r)], public_port_of(r), 1};
+    count(NatMetric::packets_out_to_destination, p.ts);
+    count(NatMetric::bytes_out_to_destination, p.ts, p.length);
+    return Verdict::forward;
+}
+
+bool NatShard::port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) const {
+    Packet translated = p;
+    translated.src_ip = cfg_->public_ips[ip_index];
+    translated.src_port = port;
+    const FlowKey k = flow_key_of(translated).key;
+    return table_.find(k, table_.hash(k)) == FlowTable::npos;
+}
+
+Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
+    const bool tcp = p.proto == proto::tcp;
+    // Only a SYN opens a TCP connection; anything else from inside without one
+    // (it timed out, or never was) is answered with an RST.
+    if (tcp && tcp_flag_class(p.tcp_flags) != TcpFlagClass::syn) return Verdict::reset;
+    count(NatMetric::connection_attempt_count, p.ts);
+
+    // A source keeps to one public address while that address has ports toward
+    // the destination; the others take over when it runs out.
+    const std::size_t ips = cfg_->public_ips.size();
+    const std::uint16_t dst_port = p.proto == proto::icmp ? 0 : p.dst_port;
+    const std::size_t first_ip = static_cast<std::size_t>(splitmix(p.src_ip ^ cfg_->seed) % ips);
+    std::uint8_t ip_index = 0;
+    std::uint16_t port = 0;
+    bool found = false;
+    for (std::size_t j = 0; j < ips && !found; ++j) {
+        ip_index = static_cast<std::uint8_t>((first_ip + j) % ips);
+        if (destinations_.count(DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto)) >= per_destination_)
+            continue;
+        // Random probes find a free port in a few tries even at the limit (at
+        // least 1 - 55000/64512 of the slice is free); a scan from a random
+        // point settles the rare case where they all miss.
+        auto port_at = [&](std::uint64_t k) { return static_cast<std::uint16_t>(kFirstPort + index_ + cfg_->queues * k); };
+        for (unsigned t = 0; t < kRandomProbes && !found; ++t) {
+            port = port_at(random() % slice_ports_);
+            found = port_free(ip_index, port, p);
+        }
+        const std::uint64_t start = random() % slice_ports_;
+        for (std::uint64_t k = 0; k < slice_ports_ && !found; ++k) {
+            port = port_at((start + k) % slice_ports_);
+            found = port_free(ip_index, port, p);
+        }
+    }
+    if (!found) {
+        count(NatMetric::error_port_allocation, p.ts);
+        return Verdict::drop_no_port;
+    }
+    if (table_.size() + 2 > table_.capacity()) {
+        sweep(kFullSweep);
+        if (table_.size() + 2 > table_.capacity()) return Verdict::drop_table_full;
+    }
+
+    Packet translated = p;
+    translated.src_ip = cfg_->public_ips[ip_index];
+    translated.src_port = port;
+    const FlowKey alias_key = flow_key_of(translated).key;
+    const std::size_t slot = table_.insert(kp.key, h);
+    const std::size_t alias = table_.insert(alias_key, table_.hash(alias_key));
+
+    FlowRecord& r = table_.record(slot);
+    r.state = tcp ? static_cast<std::uint8_t>(TcpState::syn_sent) : 0;
+    r.flags = kp.from_lo ? flow_flag::orig_lo : 0;
+    r.timeout_class = timeout_class(r.proto, r.state, r.flags);
+    r.first_ts = r.last_ts = p.ts;
+    r.bytes[0] = p.length, r.bytes[1] = 0;
+    r.packets[0] = 1, r.packets[1] = 0;
+    r.ext = pack_translation(alias, port, ip_index);
+
+    FlowRecord& a = table_.record(alias);
+    a.state = 0, a.flags = kAlias, a.timeout_class = 0;
+    a.first_ts = a.last_ts = p.ts;
+    a.bytes[0] = a.bytes[1] = 0, a.packets[0] = a.packets[1] = 0;
+    a.ext = slot;
+
+    destinations_.add(DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto));
+    if (tcp) {
+        ++live_tcp_;
+    } else {
+        count(NatMetric::connection_established_count, p.ts);
+    }
+    rw = NatRewrite{translated.src_ip, port, 1};
+    count(NatMetric::packets_out_to_destination, p.ts);
+    count(NatMetric::bytes_out_to_destination, p.ts, p.length);
+    return Verdict::forward;
+}
+
+Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
+    count(NatMetric::packets_in_from_destination, p.ts);
+    count(NatMetric::bytes_in_from_destination, p.ts, p.length);
+    if (const Verdict v = admit(p, kIcmpEchoReply); v != Verdict::forward)
+        return v == Verdict::drop_protocol && p.proto == proto::icmp ? Verdict::drop_unsolicited : v;
+    if (!pps_.take(p.ts, 1) || !bits_.take(p.ts, 8.0 * p.length)) return Verdict::drop_rate_limit;
+
+    const std::size_t alias = table_.find(kp.key, h);
+    if (alias == FlowTable::npos || !(table_.record(alias).flags & kAlias)) return Verdict::drop_unsolicited;
+    const auto slot = static_cast<std::size_t>(table_.record(alias).ext);
+    FlowRecord& r = table_.record(slot);
+    if (cfg_->timeouts.expired(r, p.ts)) {
+        close(slot, true);
+        return Verdict::drop_unsolicited;
+    }
+    if (p.proto == proto::tcp) {
+        const auto from = static_cast<TcpState>(r.state);
+        const TcpState to = tcp_transition(true, tcp_flag_class(p.tcp_flags), from);
+        // The far side cannot open a connection through the gateway, not even
+        // on the tuple of a finished one.
+        if (to == TcpState::invalid || (to == TcpState::syn_sent && from != TcpState::syn_sent))
+            return Verdict::drop_invalid;
+        if (to != TcpState::ignore) {
+            r.state = static_cast<std::uint8_t>(to);
+            if (to == TcpState::established && !(r.flags & kEstablished)) {
+                r.flags |= kEstablished;
+                count(NatMetric::connection_established_count, p.ts);
+            }
+        }
+    }
+    r.flags |= flow_flag::seen_reply;
+    r.timeout_class = timeout_class(r.proto, r.state, r.flags);
+    r.last_ts = std::max(r.last_ts, p.ts);
+    ++r.packets[1];
+    r.bytes[1] += p.length;
+    rw = NatRewrite{orig_ip(r), orig_port(r), static_cast<std::uint8_t>(p.proto == proto::icmp ? 3 : 2)};
+    count(NatMetric::packets_out_to_source, p.ts);
+    count(NatMetric::bytes_out_to_source, p.ts, p.length);
+    return Verdict::forward;
+}
+
+void NatShard::close(std::size_t slot, bool timed_out) {
+    const FlowRecord& r = table_.record(slot);
+    const std::uint16_t dst_port = r.proto == proto::icmp ? 0 : other_port(r);
+    destinations_.remove(DestinationCounts::key_of(public_ip_of(r), other_ip(r), dst_port, r.proto));
+    if (r.proto == proto::tcp) --live_tcp_;
+    if (timed_out) count(NatMetric::idle_timeout_count, cfg_->timeouts.deadline(r));
+    table_.erase(alias_of(r));
+    table_.erase(slot);
+}
+
+void NatShard::sweep(std::size_t slots) {
+    const std::size_t total = table_.slots();
+    for (std::size_t k = 0, at = cursor_ + slots; k < slots; ++k, ++at) {
+        while (at >= total) at -= total;
+        prefetch(&table_.record(at));
+    }
+    for (std::size_t k = 0; k < slots; ++k) {
+        if (table_.occupied(cursor_)) {
+            const FlowRecord& r = table_.record(cursor_);
+            if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now_)) close(cursor_, true);
+        }
+        cursor_ = cursor_ + 1 == total ? 0 : cursor_ + 1;
+    }
+}
+
+void NatShard::expire(std::uint64_t now) {
+    now_ = std::max(now_, now);
+    for (std::size_t slot = 0; slot < table_.slots(); ++slot) {
+        if (!table_.occupied(slot)) continue;
+        const FlowRecord& r = table_.record(slot);
+        if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now)) close(slot, true);
+    }
+}
+
+void NatShard::append_connections(std::vector<NatConnection>& out) const {
+    for (std::size_t slot = 0; slot < table_.slots(); ++slot) {
+        if (!table_.occupied(slot)) continue;
+        const FlowRecord& r = table_.record(slot);
+        if (r.flags & kAlias) continue;
+        NatConnection c{};
+        c.first_ts = r.first_ts, c.last_ts = r.last_ts;
+        c.bytes_out = r.bytes[0], c.bytes_in = r.bytes[1];
+        c.packets_out = r.packets[0], c.packets_in = r.packets[1];
+        c.private_ip = orig_ip(r), c.private_port = orig_port(r);
+        c.remote_ip = other_ip(r), c.remote_port = r.proto == proto::icmp ? 0 : other_port(r);
+        c.public_ip = cfg_->public_ips[public_ip_of(r)], c.public_port = public_port_of(r);
+        c.shard = static_cast<std::uint16_t>(index_);
+        c.proto = r.proto, c.state = r.state;
+        out.push_back(c);
+    }
+}
+
+void NatShard::add_metrics(std::vector<NatMinute>& out) const {
+    if (out.size() < minutes_.size()) out.resize(minutes_.size(), NatMinute{});
+    for (std::size_t m = 0; m < minutes_.size(); ++m)
+        for (std::size_t k = 0; k < kNatMetrics; ++k) out[m][k] += minutes_[m][k];
+}
+
+NatGateway::NatGateway(const NatConfig& cfg)
+    : cfg_(cfg), rss_(kSpecRssKey, round_robin_indirection(cfg.queues ? cfg.queues : 1), FragmentHash::whole_datagram) {
+    if (cfg.capacity == 0) throw std::invalid_argument("capacity must be positive");
+    if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
+    if (cfg.public_ips.empty() || cfg.public_ips.size() > 255)
+        throw std::invalid_argument("public_ips must hold 1 to 255 addresses");
+    if (cfg.per_destination == 0) throw std::invalid_argument("per_destination must be positive");
+    const std::size_t per_shard = (cfg.capacity + cfg.queues - 1) / cfg.queues;
+    shards_.reserve(cfg.queues);
+    for (unsigned s = 0; s < cfg.queues; ++s) shards_.emplace_back(s, per_shard, cfg_);
+}
+
+NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
+    for (std::uint32_t ip : cfg_.public_ips) {
+        if (p.dst_ip != ip) continue;
+        // The reply's destination port (ICMP: its identifier) names the shard
+        // that gave it out.
+        const std::uint16_t port = p.proto == proto::icmp ? p.src_port : p.dst_port;
+        shard = port < kFirstPort ? 0 : static_cast<std::uint16_t>((port - kFirstPort) % cfg_.queues);
+        return NatPath::inbound;
+    }
+    shard = cfg_.queues == 1 ? 0 : rss_.queue_one(p);
+    for (const NatNetwork& net : cfg_.private_networks)
+        if (net.contains(p.src_ip)) return NatPath::outbound;
+    return NatPath::not_routed;
+}
+
+void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads) {
+    if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
+    if (n == 0) return;
+    if (!started_) {
+        // Minute 0 of the metrics is the minute of the first packet seen.
+        std::uint64_t first = in[0].ts;
+        for (std::size_t i = 1; i < n; ++i) first = std::min(first, in[i].ts);
+        cfg_.start_minute = first / kMinuteNs;
+        started_ = true;
+    }
+    const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
+    paths_.resize(n);
+    NatPath* paths = paths_.data();
+    auto assign = [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
+        for (std::size_t i = begin; i < end; ++i) paths[i] = path_of(in[i], ids[i]);
+    };
+    if (workers == 1) {
+        ids_.resize(n);
+        std::uint16_t* ids = ids_.data();
+        assign(0, n, ids);
+        if (out != in) std::memcpy(out, in, n * sizeof(Packet));
+        flow_pipeline(
+            n, [&](std::size_t i) -> const Packet& { return in[i]; },
+            [&](std::size_t i) -> NatShard& { return shards_[ids[i]]; },
+            [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
+                NatRewrite rw{};
+                verdicts[i] = static_cast<std::uint8_t>(shards_[ids[i]].handle(in[i], paths[i], kp, h, rw));
+                apply(out[i], rw);
+            });
+        return;
+    }
+    grouped_verdicts_.resize(n);
+    grouped_rewrites_.resize(n);
+    dispatch_.run(
+        workers, n, cfg_.queues, assign,
+        [&](std::size_t s, const std::uint32_t* idx, std::size_t count, std::size_t first) {
+            flow_pipeline(
+                count, [&](std::size_t j) -> const Packet& { return in[idx[j]]; },
+                [&](std::size_t) -> NatShard& { return shards_[s]; },
+                [&](std::size_t j, const KeyedPacket& kp, std::uint64_t h) {
+                    NatRewrite& rw = grouped_rewrites_[first + j];
+                    rw = NatRewrite{};
+                    grouped_verdicts_[first + j] =
+                        static_cast<std::uint8_t>(shards_[s].handle(in[idx[j]], paths[idx[j]], kp, h, rw));
+                });
+        },
+        [&](std::size_t i, std::size_t pos) {
+            if (out != in) out[i] = in[i];
+            apply(out[i], grouped_rewrites_[pos]);
+            verdicts[i] = grouped_verdicts_[pos];
+        });
+}
+
+void NatGateway::expire(std::uint64_t now) {
+    for (auto& s : shards_) s.expire(now);
+}
+
+std::vector<NatConnection> NatGateway::connections() const {
+    std::vector<NatConnection> out;
+    out.reserve(size());
+    for (const auto& s : shards_) s.append_connections(out);
+    return out;
+}
+
+std::vector<NatMinute> NatGateway::metrics() const {
+    std::vector<NatMinute> out;
+    for (const auto& s : shards_) s.add_metrics(out);
+    return out;
+}
+
+std::array<std::uint64_t, kVerdictCount> NatGateway::verdicts() const {
+    std::array<std::uint64_t, kVerdictCount> total{};
+    for (const auto& s : shards_)
+        for (std::size_t v = 0; v < kVerdictCount; ++v) total[v] += s.verdicts()[v];
+    return total;
+}
+
+std::size_t NatGateway::size() const {
+    std::size_t n = 0;
+    for (const auto& s : shards_) n += s.connections();
+    return n;
+}
+
+}  // namespace hp

@@ -1,0 +1,162 @@
+// A NAT gateway with AWS NAT Gateway semantics: sources in private networks
+// leave through a set of public addresses, replies find their way back, and
+// every limit is a counted verdict.
+//
+// Each connection is two records in its shard's flow table: the main record,
+// keyed by the private tuple, holding state, times, counters and the
+// translation; and an alias keyed by the public tuple (as the reply arrives),
+// holding the main record's slot. Shards own slices of every public address's
+// ports (port p belongs to shard (p - 1024) % queues), so an outbound
+// connection takes a port from its own shard's slice and the reply, sharded by
+// its destination port, arrives where the connection lives.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "destination_counts.hpp"
+#include "flow_table.hpp"
+#include "packet.hpp"
+#include "rss.hpp"
+#include "shard_dispatch.hpp"
+#include "timeouts.hpp"
+#include "token_bucket.hpp"
+#include "verdict.gen.hpp"
+
+namespace hp {
+
+// CloudWatch's metrics for a NAT gateway, per minute of packet time.
+enum class NatMetric : std::uint8_t {
+    active_connection_count,
+    connection_attempt_count,
+    connection_established_count,
+    error_port_allocation,
+    idle_timeout_count,
+    packets_drop_count,
+    bytes_in_from_destination,
+    bytes_in_from_source,
+    bytes_out_to_destination,
+    bytes_out_to_source,
+    packets_in_from_destination,
+    packets_in_from_source,
+    packets_out_to_destination,
+    packets_out_to_source,
+    count_
+};
+inline constexpr std::size_t kNatMetrics = static_cast<std::size_t>(NatMetric::count_);
+using NatMinute = std::array<std::uint64_t, kNatMetrics>;
+
+struct NatNetwork {
+    std::uint32_t base, mask;
+    bool contains(std::uint32_t ip) const { return (ip & mask) == base; }
+};
+
+struct NatConfig {
+    std::size_t capacity = 0;  // connections, over all shards
+    unsigned queues = 1;
+    std::vector<std::uint32_t> public_ips;
+    std::vector<NatNetwork> private_networks;
+    Timeouts timeouts{};
+    HashKey key{};
+    std::uint64_t seed = 0;
+    std::uint32_t per_destination = 55000;  // per public address and (dst ip, dst port, proto)
+    double max_pps = 0;                     // the gateway's limits; 0: none
+    double max_bps = 0;
+    std::uint64_t start_minute = 0;         // metrics[0]: set to the first packet's minute
+};
+
+// How a packet crosses the gateway, decided before it reaches a shard.
+enum class NatPath : std::uint8_t { outbound, inbound, not_routed };
+
+// A packet's rewrite, written per shard and applied in batch order.
+struct NatRewrite {
+    std::uint32_t ip;
+    std::uint16_t port;
+    std::uint8_t what;  // 0: none, 1: source, 2: destination, 3: destination and ICMP identifier
+};
+
+// One row of NatGateway::connections().
+struct NatConnection {
+    std::uint64_t first_ts, last_ts;
+    std::uint64_t bytes_out, bytes_in;
+    std::uint32_t packets_out, packets_in;
+    std::uint32_t private_ip, remote_ip, public_ip;
+    std::uint16_t private_port, remote_port, public_port, shard;
+    std::uint8_t proto, state;
+};
+
+class alignas(64) NatShard {
+public:
+    NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg);
+
+    std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
+    void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
+    void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
+    Verdict handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
+
+    void expire(std::uint64_t now);
+    void append_connections(std::vector<NatConnection>& out) const;
+    void add_metrics(std::vector<NatMinute>& out) const;
+    const std::array<std::uint64_t, kVerdictCount>& verdicts() const { return verdicts_; }
+    std::size_t connections() const { return table_.size() / 2; }
+
+private:
+    Verdict outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
+    Verdict inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
+    Verdict open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
+    bool port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) const;
+    void close(std::size_t main_slot, bool timed_out);
+    void sweep(std::size_t slots);
+    void count(NatMetric m, std::uint64_t ts, std::uint64_t amount = 1);
+    void advance(std::uint64_t ts);
+    std::uint64_t random();
+
+    unsigned index_;
+    const NatConfig* cfg_;
+    FlowTable table_;
+    DestinationCounts destinations_;
+    TokenBucket pps_, bits_;
+    std::array<std::uint64_t, kVerdictCount> verdicts_{};
+    std::vector<NatMinute> minutes_;
+    std::size_t minute_ = 0;       // the minute of the latest packet
+    std::uint64_t now_ = 0;
+    std::uint64_t rng_;
+    std::size_t live_tcp_ = 0;
+    std::size_t cursor_ = 0, since_sweep_ = 0;
+    std::uint32_t per_destination_;
+    std::uint32_t slice_ports_;    // ports 1024 + index + queues * k, k < slice_ports_
+};
+
+class NatGateway {
+public:
+    explicit NatGateway(const NatConfig& cfg);
+    NatGateway(const NatGateway&) = delete;
+    NatGateway& operator=(const NatGateway&) = delete;
+
+    // `out` receives the packets as they leave (a copy of `in`, rewritten); it may be `in`.
+    void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads);
+    void expire(std::uint64_t now);
+    std::vector<NatConnection> connections() const;
+    std::vector<NatMinute> metrics() const;
+    std::array<std::uint64_t, kVerdictCount> verdicts() const;
+    std::size_t size() const;
+    const NatConfig& config() const { return cfg_; }
+    std::uint64_t start_minute() const { return cfg_.start_minute; }
+
+private:
+    NatPath path_of(const Packet& p, std::uint16_t& shard) const;
+
+    NatConfig cfg_;
+    bool started_ = false;
+    Rss rss_;
+    std::vector<NatShard> shards_;
+    ShardDispatch dispatch_;
+    std::vector<std::uint16_t> ids_;
+    std::vector<NatPath> paths_;
+    std::vector<std::uint8_t> grouped_verdicts_;
+    std::vector<NatRewrite> grouped_rewrites_;
+};
+
+}  // namespace hp

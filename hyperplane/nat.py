@@ -1,0 +1,186 @@
+"""A NAT gateway with AWS NAT Gateway semantics.
+
+Sources in private networks leave through a set of public addresses; replies
+are translated back; everything a gateway refuses is a counted verdict:
+
+- a new connection gets a public (address, port) from 1024-65535, at random
+  (seeded), and a port may repeat toward different destinations; at most 55,000
+  simultaneous connections per public address and destination (IP, port,
+  protocol); when none is free: ``DROP_NO_PORT`` and ``ErrorPortAllocation``;
+- inbound packets to a public address are translated back when they match a live
+  connection, otherwise ``DROP_UNSOLICITED``;
+- connections idle for 350 s (settable) are gone (``IdleTimeoutCount``); a TCP
+  packet from inside with no live connection (timed out, or never opened) gets
+  ``RESET``: the gateway answers with an RST, not a FIN;
+- TCP, UDP and ICMP echo (the identifier translated like a port) cross; other
+  protocols get ``DROP_PROTOCOL``; fragments (``PacketFlag.FRAGMENT``) of UDP are
+  forwarded, of TCP and ICMP dropped (``DROP_FRAGMENT``);
+- optional packet and bit rate limits of the gateway (``DROP_RATE_LIMIT``).
+
+See ``docs/nat.md`` for sharding, port allocation near exhaustion and the metrics.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from hyperplane import _core
+from hyperplane.conntrack import Timeouts, default_threads
+from hyperplane.packets import Batch
+from hyperplane.verdict import Verdict
+
+CONNECTION_DTYPE: np.dtype[np.void] = _core.NAT_CONNECTION_DTYPE
+METRICS: list[str] = list(_core.NAT_METRICS)
+"""CloudWatch's NAT gateway metrics, in the order of :attr:`NatGateway.metrics`."""
+
+IDLE_TIMEOUT_S = 350.0
+"""AWS: a NAT gateway connection idle for 350 seconds or more times out."""
+PORTS_PER_DESTINATION = 55_000
+"""AWS: simultaneous connections per public IPv4 address per unique destination."""
+BASE_LIMITS = (1e6, 5.0)
+"""AWS: a NAT gateway starts at 1 Mpps and 5 Gbps (pps, Gbps) ..."""
+MAX_LIMITS = (10e6, 100.0)
+"""... and scales to 10 Mpps and 100 Gbps."""
+PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+"""RFC 1918 and shared address space: what a VPC's private networks are drawn from."""
+
+
+class ProcessResult(NamedTuple):
+    packets: Batch
+    """The packets as they leave the gateway: sources of outbound, destinations of inbound rewritten."""
+    verdict: npt.NDArray[np.uint8]
+    """A :class:`~hyperplane.verdict.Verdict` per packet."""
+
+
+def _address(text: str, what: str) -> int:
+    try:
+        return int(ipaddress.IPv4Address(text))
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+
+
+class NatGateway:
+    """A NAT gateway with the public addresses ``public_ips`` (AWS allows up to 8).
+
+    ``private_cidrs`` are the networks whose sources are translated. ``capacity``
+    bounds the simultaneous connections (``DROP_TABLE_FULL`` beyond). ``queues``
+    shards the gateway as conntrack is; each shard owns a slice of every public
+    address's ports and enforces its share of the per-destination limit and of the
+    rate limits. ``max_pps``/``max_gbps`` limit the gateway (``BASE_LIMITS`` and
+    ``MAX_LIMITS`` are AWS's); none by default. ``seed`` fixes port choice and the
+    table's hash key (default: fresh random ones). ``threads`` changes speed only.
+    """
+
+    def __init__(
+        self,
+        public_ips: Sequence[str],
+        private_cidrs: Sequence[str] = PRIVATE_CIDRS,
+        *,
+        capacity: int = 1_000_000,
+        queues: int = 1,
+        idle_timeout: float = IDLE_TIMEOUT_S,
+        timeouts: Timeouts | None = None,
+        per_destination: int = PORTS_PER_DESTINATION,
+        max_pps: float | None = None,
+        max_gbps: float | None = None,
+        threads: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if isinstance(public_ips, str) or not 1 <= len(public_ips) <= 255:
+            raise ValueError("public_ips must be a list of 1 to 255 addresses (AWS allows up to 8)")
+        ips = [_address(a, "public_ips") for a in public_ips]
+        if len(set(ips)) != len(ips):
+            raise ValueError("public_ips must not repeat an address")
+        if isinstance(private_cidrs, str):
+            raise ValueError("private_cidrs must be a list of CIDRs, not one string")
+        networks = []
+        for cidr in private_cidrs:
+            try:
+                net = ipaddress.IPv4Network(cidr)
+            except ValueError as e:
+                raise ValueError(f"private_cidrs: {e}") from None
+            networks.append((int(net.network_address), int(net.netmask)))
+            if any(ip in net for ip in map(ipaddress.IPv4Address, ips)):
+                raise ValueError(f"private_cidrs: {cidr} contains a public address")
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be a positive integer, not {capacity!r}")
+        if not isinstance(queues, int) or not 1 <= queues <= 128:
+            raise ValueError(f"queues must be in 1..128, not {queues!r}")
+        if not isinstance(per_destination, int) or not 1 <= per_destination <= 64_512:
+            raise ValueError(f"per_destination must be in 1..64512, not {per_destination!r}")
+        if idle_timeout <= 0:
+            raise ValueError(f"idle_timeout must be positive, not {idle_timeout}")
+        for name, value in (("max_pps", max_pps), ("max_gbps", max_gbps)):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive, not {value}")
+        self.public_ips = list(public_ips)
+        self.timeouts = Timeouts.uniform(idle_timeout) if timeouts is None else timeouts
+        self.threads = default_threads() if threads is None else threads
+        seed_value = secrets.randbits(64) if seed is None else seed
+        key = np.random.default_rng(seed_value).bytes(32)
+        self._core = _core.NatGateway(
+            capacity, queues, ips, networks, self.timeouts.as_ns(), key, seed_value, per_destination,
+            max_pps or 0.0, (max_gbps or 0.0) * 1e9,
+        )
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"threads must be a positive integer, not {value!r}")
+        self._threads = value
+
+    def process(
+        self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None
+    ) -> ProcessResult:
+        """Translate ``batch`` (in order of time). ``out=`` (which may be ``batch`` itself) and
+        ``verdict_out=`` reuse memory."""
+        packets, verdict = self._core.process(batch, out, verdict_out, self._threads)
+        return ProcessResult(packets, verdict)
+
+    def expire(self, now_ns: int) -> None:
+        """Remove every connection idle past the timeout at ``now_ns`` (packet time)."""
+        if now_ns < 0:
+            raise ValueError(f"now_ns must be >= 0, not {now_ns}")
+        self._core.expire(now_ns)
+
+    def connections(self) -> npt.NDArray[np.void]:
+        """Live connections: private, remote and public tuples, state, first/last ts, packets and bytes."""
+        return self._core.connections()
+
+    @property
+    def metrics(self) -> dict[str, npt.NDArray[np.uint64]]:
+        """CloudWatch's metrics per minute of packet time, plus ``Timestamp`` (ns at each minute's start).
+
+        Sums per minute, except ``ActiveConnectionCount``: the most TCP connections held at once
+        during the minute (summed over shards).
+        """
+        values = self._core.metric_values()
+        out = {name: values[:, k].copy() for k, name in enumerate(METRICS)}
+        start = self._core.start_minute
+        out["Timestamp"] = (np.arange(len(values), dtype=np.uint64) + np.uint64(start)) * np.uint64(60 * 10**9)
+        return out
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
+        verdicts = self._core.verdict_values()
+        out = {"packets": sum(verdicts), "forwarded": verdicts[Verdict.FORWARD]}
+        out |= {v.name.lower().removeprefix("drop_"): verdicts[v] for v in Verdict if v != Verdict.FORWARD}
+        return out
+
+    def __len__(self) -> int:
+        """Connections held (call :meth:`expire` first for only the live ones)."""
+        return len(self._core)
+
+    def __repr__(self) -> str:
+        return f"NatGateway(public_ips={self.public_ips}, connections={len(self)})"
