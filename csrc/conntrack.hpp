@@ -74,6 +74,7 @@ public:
     std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
     void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
     void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
+    void follow(const FlowKey&, std::uint64_t) const {}
     Verdict handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h);
     void expire(std::uint64_t now);
     void append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const;

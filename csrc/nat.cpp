@@ -12,6 +12,7 @@ namespace {
 constexpr std::uint16_t kFirstPort = 1024;   // AWS: source ports 1024-65535
 constexpr std::uint32_t kPorts = 65536 - kFirstPort;
 constexpr std::uint64_t kMinuteNs = 60'000'000'000ULL;
+constexpr std::uint64_t kNoMinute = ~std::uint64_t{0};
 constexpr std::size_t kSweepEvery = 64, kSweepSlots = 16, kFullSweep = 256;
 constexpr unsigned kRandomProbes = 64;       // then a scan, which always ends
 
@@ -67,22 +68,36 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
 
 std::uint64_t NatShard::random() { return rng_ = splitmix(rng_); }
 
-void NatShard::count(NatMetric m, std::uint64_t ts, std::uint64_t amount) {
+std::size_t NatShard::minute_of(std::uint64_t ts) const {
     const std::uint64_t minute = ts / kMinuteNs;
-    const std::size_t at = minute > cfg_->start_minute ? static_cast<std::size_t>(minute - cfg_->start_minute) : 0;
+    return minute > cfg_->start_minute ? static_cast<std::size_t>(minute - cfg_->start_minute) : 0;
+}
+
+void NatShard::count_at(NatMetric m, std::uint64_t ts) {
+    const std::size_t at = minute_of(ts);
     if (at >= minutes_.size()) minutes_.resize(at + 1, NatMinute{});
-    minutes_[at][static_cast<std::size_t>(m)] += amount;
+    ++minutes_[at][static_cast<std::size_t>(m)];
+}
+
+void NatShard::follow(const FlowKey& k, std::uint64_t h) const {
+    const std::size_t slot = table_.find(k, h);
+    if (slot != FlowTable::npos && (table_.record(slot).flags & kAlias))
+        prefetch(&table_.record(static_cast<std::size_t>(table_.record(slot).ext)));
 }
 
 void NatShard::advance(std::uint64_t ts) {
     if (ts > now_) now_ = ts;
-    const std::uint64_t minute = ts / kMinuteNs;
-    const std::size_t at = minute > cfg_->start_minute ? static_cast<std::size_t>(minute - cfg_->start_minute) : 0;
+    // Packets mostly stay in the latest packet's minute: no division then.
+    if (ts >= minute_start_ && ts - minute_start_ < kMinuteNs) return;
+    const std::size_t at = minute_of(ts);
     if (at >= minutes_.size()) minutes_.resize(at + 1, NatMinute{});
+    if (minute_start_ != kNoMinute && at <= minute_) return;  // late: counted in the latest minute
     // Connections carried through minutes this shard saw no packet in.
     constexpr auto active = static_cast<std::size_t>(NatMetric::active_connection_count);
-    for (std::size_t m = minute_ + 1; m < at; ++m) minutes_[m][active] = std::max<std::uint64_t>(minutes_[m][active], live_tcp_);
-    if (at > minute_) minute_ = at;
+    if (minute_start_ != kNoMinute)
+        for (std::size_t m = minute_ + 1; m < at; ++m) minutes_[m][active] = live_tcp_;
+    minute_ = at;
+    minute_start_ = (cfg_->start_minute + at) * kMinuteNs;
 }
 
 Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
@@ -91,7 +106,7 @@ Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp, s
                       : path == NatPath::inbound ? inbound(p, kp, h, rw)
                                                  : Verdict::drop_not_routed;
     ++verdicts_[static_cast<std::size_t>(v)];
-    if (v != Verdict::forward) count(NatMetric::packets_drop_count, p.ts);
+    if (v != Verdict::forward) count(NatMetric::packets_drop_count);
     constexpr auto active = static_cast<std::size_t>(NatMetric::active_connection_count);
     minutes_[minute_][active] = std::max<std::uint64_t>(minutes_[minute_][active], live_tcp_);
     if (++since_sweep_ == kSweepEvery) {
@@ -118,8 +133,8 @@ Verdict admit(const Packet& p, std::uint8_t echo_type) {
 }  // namespace
 
 Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
-    count(NatMetric::packets_in_from_source, p.ts);
-    count(NatMetric::bytes_in_from_source, p.ts, p.length);
+    count(NatMetric::packets_in_from_source);
+    count(NatMetric::bytes_in_from_source, p.length);
     if (const Verdict v = admit(p, kIcmpEchoRequest); v != Verdict::forward) return v;
     if (!pps_.take(p.ts, 1) || !bits_.take(p.ts, 8.0 * p.length)) return Verdict::drop_rate_limit;
 
@@ -143,7 +158,7 @@ Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t
             r.state = static_cast<std::uint8_t>(to);
             if (to == TcpState::established && !(r.flags & kEstablished)) {
                 r.flags |= kEstablished;
-                count(NatMetric::connection_established_count, p.ts);
+                count(NatMetric::connection_established_count);
             }
         }
     }
@@ -153,8 +168,8 @@ Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t
     ++r.packets[0];
     r.bytes[0] += p.length;
     rw = NatRewrite{cfg_->public_ips[public_ip_of(r)], public_port_of(r), 1};
-    count(NatMetric::packets_out_to_destination, p.ts);
-    count(NatMetric::bytes_out_to_destination, p.ts, p.length);
+    count(NatMetric::packets_out_to_destination);
+    count(NatMetric::bytes_out_to_destination, p.length);
     return Verdict::forward;
 }
 
@@ -171,7 +186,7 @@ Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, 
     // Only a SYN opens a TCP connection; anything else from inside without one
     // (it timed out, or never was) is answered with an RST.
     if (tcp && tcp_flag_class(p.tcp_flags) != TcpFlagClass::syn) return Verdict::reset;
-    count(NatMetric::connection_attempt_count, p.ts);
+    count(NatMetric::connection_attempt_count);
 
     // A source keeps to one public address while that address has ports toward
     // the destination; the others take over when it runs out.
@@ -200,7 +215,7 @@ Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, 
         }
     }
     if (!found) {
-        count(NatMetric::error_port_allocation, p.ts);
+        count(NatMetric::error_port_allocation);
         return Verdict::drop_no_port;
     }
     if (table_.size() + 2 > table_.capacity()) {
@@ -234,17 +249,17 @@ Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, 
     if (tcp) {
         ++live_tcp_;
     } else {
-        count(NatMetric::connection_established_count, p.ts);
+        count(NatMetric::connection_established_count);
     }
     rw = NatRewrite{translated.src_ip, port, 1};
-    count(NatMetric::packets_out_to_destination, p.ts);
-    count(NatMetric::bytes_out_to_destination, p.ts, p.length);
+    count(NatMetric::packets_out_to_destination);
+    count(NatMetric::bytes_out_to_destination, p.length);
     return Verdict::forward;
 }
 
 Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
-    count(NatMetric::packets_in_from_destination, p.ts);
-    count(NatMetric::bytes_in_from_destination, p.ts, p.length);
+    count(NatMetric::packets_in_from_destination);
+    count(NatMetric::bytes_in_from_destination, p.length);
     if (const Verdict v = admit(p, kIcmpEchoReply); v != Verdict::forward)
         return v == Verdict::drop_protocol && p.proto == proto::icmp ? Verdict::drop_unsolicited : v;
     if (!pps_.take(p.ts, 1) || !bits_.take(p.ts, 8.0 * p.length)) return Verdict::drop_rate_limit;
@@ -268,7 +283,7 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
             r.state = static_cast<std::uint8_t>(to);
             if (to == TcpState::established && !(r.flags & kEstablished)) {
                 r.flags |= kEstablished;
-                count(NatMetric::connection_established_count, p.ts);
+                count(NatMetric::connection_established_count);
             }
         }
     }
@@ -278,8 +293,8 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
     ++r.packets[1];
     r.bytes[1] += p.length;
     rw = NatRewrite{orig_ip(r), orig_port(r), static_cast<std::uint8_t>(p.proto == proto::icmp ? 3 : 2)};
-    count(NatMetric::packets_out_to_source, p.ts);
-    count(NatMetric::bytes_out_to_source, p.ts, p.length);
+    count(NatMetric::packets_out_to_source);
+    count(NatMetric::bytes_out_to_source, p.length);
     return Verdict::forward;
 }
 
@@ -288,7 +303,7 @@ void NatShard::close(std::size_t slot, bool timed_out) {
     const std::uint16_t dst_port = r.proto == proto::icmp ? 0 : other_port(r);
     destinations_.remove(DestinationCounts::key_of(public_ip_of(r), other_ip(r), dst_port, r.proto));
     if (r.proto == proto::tcp) --live_tcp_;
-    if (timed_out) count(NatMetric::idle_timeout_count, cfg_->timeouts.deadline(r));
+    if (timed_out) count_at(NatMetric::idle_timeout_count, cfg_->timeouts.deadline(r));
     table_.erase(alias_of(r));
     table_.erase(slot);
 }
@@ -362,7 +377,6 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
         shard = port < kFirstPort ? 0 : static_cast<std::uint16_t>((port - kFirstPort) % cfg_.queues);
         return NatPath::inbound;
     }
-    shard = cfg_.queues == 1 ? 0 : rss_.queue_one(p);
     for (const NatNetwork& net : cfg_.private_networks)
         if (net.contains(p.src_ip)) return NatPath::outbound;
     return NatPath::not_routed;
@@ -381,7 +395,13 @@ void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint
     const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
     paths_.resize(n);
     NatPath* paths = paths_.data();
+    // Outbound packets go to their RSS queue's shard; replies to the shard that
+    // owns their port (path_of overrides the queue for them).
     auto assign = [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
+        if (cfg_.queues == 1)
+            std::fill(ids + begin, ids + end, std::uint16_t{0});
+        else
+            rss_.queue(in + begin, end - begin, ids + begin);
         for (std::size_t i = begin; i < end; ++i) paths[i] = path_of(in[i], ids[i]);
     };
     if (workers == 1) {

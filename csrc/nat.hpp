@@ -94,6 +94,8 @@ public:
     std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
     void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
     void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
+    // A reply finds its alias first: fetch the connection the alias points to.
+    void follow(const FlowKey& k, std::uint64_t h) const;
     Verdict handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
 
     void expire(std::uint64_t now);
@@ -109,7 +111,9 @@ private:
     bool port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) const;
     void close(std::size_t main_slot, bool timed_out);
     void sweep(std::size_t slots);
-    void count(NatMetric m, std::uint64_t ts, std::uint64_t amount = 1);
+    void count(NatMetric m, std::uint64_t amount = 1) { minutes_[minute_][static_cast<std::size_t>(m)] += amount; }
+    void count_at(NatMetric m, std::uint64_t ts);  // in the minute of ts, which may be past
+    std::size_t minute_of(std::uint64_t ts) const;
     void advance(std::uint64_t ts);
     std::uint64_t random();
 
@@ -120,7 +124,8 @@ private:
     TokenBucket pps_, bits_;
     std::array<std::uint64_t, kVerdictCount> verdicts_{};
     std::vector<NatMinute> minutes_;
-    std::size_t minute_ = 0;       // the minute of the latest packet
+    std::size_t minute_ = 0;       // the minute of the latest packet; count() adds there
+    std::uint64_t minute_start_ = ~std::uint64_t{0};  // its first ns; none before the first packet
     std::uint64_t now_ = 0;
     std::uint64_t rng_;
     std::size_t live_tcp_ = 0;
@@ -146,6 +151,7 @@ public:
     std::uint64_t start_minute() const { return cfg_.start_minute; }
 
 private:
+    // The packet's path; for a reply, also its shard (the owner of its port).
     NatPath path_of(const Packet& p, std::uint16_t& shard) const;
 
     NatConfig cfg_;

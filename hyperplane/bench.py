@@ -22,6 +22,7 @@ import numpy as np
 
 from hyperplane import _core, baselines, traffic
 from hyperplane.conntrack import ConnTrack
+from hyperplane.nat import NatGateway
 from hyperplane.packets import Batch, TcpFlag, empty, ip
 from hyperplane.rss import Rss
 
@@ -89,6 +90,7 @@ class Workload:
     batch: Batch = field(init=False)
     _established: dict[int, tuple[Batch, Batch, np.ndarray]] = field(init=False, default_factory=dict)
     _trackers: dict[int, ConnTrack] = field(init=False, default_factory=dict)
+    _nat: dict[int, NatSetup] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
@@ -118,6 +120,58 @@ class Workload:
             ct.process(setup)
             self._trackers[flows] = ct
         return self._trackers[flows]
+
+
+    def nat(self, flows: int) -> NatSetup:
+        """A gateway holding ``flows`` established TCP connections (8 public addresses, 8 queues,
+        4,096 destinations), the same flows in a plain connection tracker, and traffic of random
+        flows each way."""
+        if flows not in self._nat:
+            rng = np.random.default_rng(self.seed + 1)
+            ids = rng.choice(2**31, flows, replace=False)
+            syn = empty(flows)
+            syn["src_ip"] = ip("10.0.0.0") + (ids >> 15)
+            syn["src_port"] = 1024 + (ids & 0x7FFF)
+            syn["dst_ip"], syn["dst_port"] = ip("198.19.0.0") + (ids % 4096), 443
+            syn["proto"], syn["tcp_flags"], syn["length"] = 6, TcpFlag.SYN, 60
+            gateway = NatGateway([f"203.0.113.{10 + i}" for i in range(8)], capacity=flows * 5 // 4 + 8,
+                                 queues=8, seed=self.seed)
+            sent, _ = gateway.process(syn)
+            synack = _replies(sent, TcpFlag.SYN | TcpFlag.ACK)
+            gateway.process(synack)
+            ack = syn.copy()
+            ack["tcp_flags"], ack["length"] = TcpFlag.ACK, 40
+            gateway.process(ack)
+            pick = rng.integers(0, flows, self.lookups)
+            outbound = ack[pick]
+            outbound["tcp_flags"], outbound["length"] = TcpFlag.PSH | TcpFlag.ACK, 64
+            outbound["ts"] = np.arange(self.lookups, dtype=np.uint64)
+            inbound = _replies(sent[pick], TcpFlag.PSH | TcpFlag.ACK)
+            inbound["ts"] = outbound["ts"]
+            mixed = np.where(rng.random(self.lookups) < 0.5, outbound, inbound)
+            tracker = ConnTrack(flows * 5 // 4 + 8, queues=8, seed=self.seed)
+            tracker.process(ack)
+            self._nat[flows] = NatSetup(gateway, tracker, outbound, inbound, mixed, syn)
+        return self._nat[flows]
+
+
+@dataclass(frozen=True)
+class NatSetup:
+    gateway: NatGateway
+    tracker: ConnTrack
+    outbound: Batch
+    inbound: Batch
+    mixed: Batch
+    syn: Batch
+
+
+def _replies(sent: Batch, flags: int) -> Batch:
+    """The far side's answers to translated packets."""
+    out = sent.copy()
+    out["src_ip"], out["dst_ip"] = sent["dst_ip"], sent["src_ip"]
+    out["src_port"], out["dst_port"] = sent["dst_port"], sent["src_port"]
+    out["tcp_flags"], out["length"] = flags, 64
+    return out
 
 
 def _label(n: int) -> str:
@@ -208,6 +262,53 @@ def _insert(flows: int) -> Callable[[Workload], Round]:
     return prepare
 
 
+def _timed_process(stage: Callable[[Batch], object], batch: Batch, threads_of: Any, threads: int) -> Round:
+    def run() -> float:
+        threads_of.threads = threads
+        start = time.perf_counter()
+        stage(batch)
+        return time.perf_counter() - start
+
+    return Round(run, len(batch))
+
+
+def _nat_traffic(flows: int, which: str, threads: int = 1) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        setup = w.nat(flows)
+        batch: Batch = getattr(setup, which)
+        out, verdict = empty(len(batch)), np.empty(len(batch), dtype=np.uint8)
+        gateway = setup.gateway
+        return _timed_process(lambda b: gateway.process(b, out=out, verdict_out=verdict), batch, gateway, threads)
+
+    return prepare
+
+
+def _conntrack_on_nat_flows(flows: int) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        setup = w.nat(flows)
+        out = np.empty(len(setup.outbound), dtype=np.uint8)
+        tracker = setup.tracker
+        return _timed_process(lambda b: tracker.process(b, out=out), setup.outbound, tracker, 1)
+
+    return prepare
+
+
+def _nat_new(flows: int) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        syn = w.nat(flows).syn
+
+        def run() -> float:
+            gateway = NatGateway([f"203.0.113.{10 + i}" for i in range(8)], capacity=flows * 5 // 4 + 8,
+                                 queues=8, seed=w.seed, threads=1)
+            start = time.perf_counter()
+            gateway.process(syn)
+            return time.perf_counter() - start
+
+        return Round(run, flows)
+
+    return prepare
+
+
 def _mixed(w: Workload) -> Round:
     def run() -> float:
         ct = ConnTrack(w.flows * 5 // 4 + 8, queues=8, seed=w.seed, threads=1)
@@ -244,6 +345,20 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
               _insert(max(table_sizes)), (f"conntrack.established[{largest}]",)),
         Stage("conntrack.mixed", "the synthetic trace into an empty table", _mixed),
     ]
+    for n in (n for n in table_sizes if 100_000 <= n <= 1_000_000):
+        size = _label(n)
+        same = f"conntrack.nat_flows[{size}]"
+        out += [
+            Stage(same, f"plain conntrack on the NAT's {size} flows, outbound, 1 thread", _conntrack_on_nat_flows(n)),
+            Stage(f"nat.outbound[{size}]", f"{size} connections, 8 addresses, 8 queues, 1 thread",
+                  _nat_traffic(n, "outbound"), (same,)),
+            Stage(f"nat.inbound[{size}]", "replies translated back, 1 thread", _nat_traffic(n, "inbound"), (same,)),
+            Stage(f"nat.mixed[{size}]", "half outbound, half replies, 1 thread", _nat_traffic(n, "mixed"), (same,)),
+            Stage(f"nat.mixed[{size}]x2", "the same, 2 threads", _nat_traffic(n, "mixed", 2),
+                  (f"nat.mixed[{size}]",)),
+            Stage(f"nat.new[{size}]", "new connections (SYN) into an empty gateway, 1 thread", _nat_new(n),
+                  (f"nat.outbound[{size}]",)),
+        ]
     return out
 
 
