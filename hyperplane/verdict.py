@@ -31,6 +31,13 @@ class Verdict(enum.IntEnum):
     DROP_PROTOCOL = 7, "protocol the stage does not carry"
     DROP_FRAGMENT = 8, "fragment of a protocol whose fragments are dropped"
     DROP_RATE_LIMIT = 9, "over the packet or bit rate limit"
+    DROP_NO_LISTENER = 10, "no listener on that port and protocol"
+    DROP_NO_TARGET = 11, "no target registered to take the flow"
+    DROP_PPS_ALLOWANCE = 12, "queue full over the instance's packet-rate allowance"
+    DROP_BW_IN_ALLOWANCE = 13, "queue full over the inbound bandwidth allowance"
+    DROP_BW_OUT_ALLOWANCE = 14, "queue full over the outbound bandwidth allowance"
+    DROP_LINKLOCAL_ALLOWANCE = 15, "over the link-local services' packet allowance"
+    DROP_FLOW_ALLOWANCE = 16, "queue full over the single-flow bandwidth limit"
 
 
 def counts(verdicts: object) -> dict[str, int]:
