@@ -1,13 +1,17 @@
 """hyperplane: a compiled packet engine with Python bindings."""
 
-from hyperplane import conntrack, ena, packets, rss, traffic
+from hyperplane import conntrack, ena, maglev, nat, packets, rss, traffic
 from hyperplane.conntrack import ConnTrack, TcpState, Timeouts
+from hyperplane.maglev import Maglev
+from hyperplane.nat import NatGateway
 from hyperplane.packets import PACKET_DTYPE, PacketFlag, Proto, TcpFlag, empty, ip, ip_str
 from hyperplane.rss import Rss
 from hyperplane.verdict import Verdict
 
 __all__ = [
     "ConnTrack",
+    "Maglev",
+    "NatGateway",
     "PACKET_DTYPE",
     "PacketFlag",
     "Proto",
@@ -21,6 +25,8 @@ __all__ = [
     "ena",
     "ip",
     "ip_str",
+    "maglev",
+    "nat",
     "packets",
     "rss",
     "traffic",
