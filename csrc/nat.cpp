@@ -11,8 +11,6 @@ namespace {
 
 constexpr std::uint16_t kFirstPort = 1024;   // AWS: source ports 1024-65535
 constexpr std::uint32_t kPorts = 65536 - kFirstPort;
-constexpr std::uint64_t kMinuteNs = 60'000'000'000ULL;
-constexpr std::uint64_t kNoMinute = ~std::uint64_t{0};
 constexpr std::size_t kSweepEvery = 64, kSweepSlots = 16, kFullSweep = 256;
 constexpr unsigned kRandomProbes = 64;       // then a scan, which always ends
 
@@ -56,6 +54,7 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
       cfg_(&cfg),
       table_(2 * capacity, cfg.key),
       destinations_(capacity, cfg.key),
+      minutes_(&cfg.start_minute, static_cast<std::size_t>(NatMetric::active_connection_count)),
       rng_(splitmix(cfg.seed ^ splitmix(index))),
       per_destination_((cfg.per_destination + cfg.queues - 1) / cfg.queues),
       slice_ports_((kPorts - 1 - index) / cfg.queues + 1) {
@@ -68,47 +67,21 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
 
 std::uint64_t NatShard::random() { return rng_ = splitmix(rng_); }
 
-std::size_t NatShard::minute_of(std::uint64_t ts) const {
-    const std::uint64_t minute = ts / kMinuteNs;
-    return minute > cfg_->start_minute ? static_cast<std::size_t>(minute - cfg_->start_minute) : 0;
-}
-
-void NatShard::count_at(NatMetric m, std::uint64_t ts) {
-    const std::size_t at = minute_of(ts);
-    if (at >= minutes_.size()) minutes_.resize(at + 1, NatMinute{});
-    ++minutes_[at][static_cast<std::size_t>(m)];
-}
-
 void NatShard::follow(const FlowKey& k, std::uint64_t h) const {
     const std::size_t slot = table_.find(k, h);
     if (slot != FlowTable::npos && (table_.record(slot).flags & kAlias))
         prefetch(&table_.record(static_cast<std::size_t>(table_.record(slot).ext)));
 }
 
-void NatShard::advance(std::uint64_t ts) {
-    if (ts > now_) now_ = ts;
-    // Packets mostly stay in the latest packet's minute: no division then.
-    if (ts >= minute_start_ && ts - minute_start_ < kMinuteNs) return;
-    const std::size_t at = minute_of(ts);
-    if (at >= minutes_.size()) minutes_.resize(at + 1, NatMinute{});
-    if (minute_start_ != kNoMinute && at <= minute_) return;  // late: counted in the latest minute
-    // Connections carried through minutes this shard saw no packet in.
-    constexpr auto active = static_cast<std::size_t>(NatMetric::active_connection_count);
-    if (minute_start_ != kNoMinute)
-        for (std::size_t m = minute_ + 1; m < at; ++m) minutes_[m][active] = live_tcp_;
-    minute_ = at;
-    minute_start_ = (cfg_->start_minute + at) * kMinuteNs;
-}
-
 Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
-    advance(p.ts);
+    if (p.ts > now_) now_ = p.ts;
+    minutes_.advance(p.ts, live_tcp_);
     const Verdict v = path == NatPath::outbound  ? outbound(p, kp, h, rw)
                       : path == NatPath::inbound ? inbound(p, kp, h, rw)
                                                  : Verdict::drop_not_routed;
     ++verdicts_[static_cast<std::size_t>(v)];
     if (v != Verdict::forward) count(NatMetric::packets_drop_count);
-    constexpr auto active = static_cast<std::size_t>(NatMetric::active_connection_count);
-    minutes_[minute_][active] = std::max<std::uint64_t>(minutes_[minute_][active], live_tcp_);
+    minutes_.gauge(live_tcp_);
     if (++since_sweep_ == kSweepEvery) {
         since_sweep_ = 0;
         sweep(kSweepSlots);
@@ -303,7 +276,7 @@ void NatShard::close(std::size_t slot, bool timed_out) {
     const std::uint16_t dst_port = r.proto == proto::icmp ? 0 : other_port(r);
     destinations_.remove(DestinationCounts::key_of(public_ip_of(r), other_ip(r), dst_port, r.proto));
     if (r.proto == proto::tcp) --live_tcp_;
-    if (timed_out) count_at(NatMetric::idle_timeout_count, cfg_->timeouts.deadline(r));
+    if (timed_out) minutes_.add_at(static_cast<std::size_t>(NatMetric::idle_timeout_count), cfg_->timeouts.deadline(r));
     table_.erase(alias_of(r));
     table_.erase(slot);
 }
@@ -350,11 +323,7 @@ void NatShard::append_connections(std::vector<NatConnection>& out) const {
     }
 }
 
-void NatShard::add_metrics(std::vector<NatMinute>& out) const {
-    if (out.size() < minutes_.size()) out.resize(minutes_.size(), NatMinute{});
-    for (std::size_t m = 0; m < minutes_.size(); ++m)
-        for (std::size_t k = 0; k < kNatMetrics; ++k) out[m][k] += minutes_[m][k];
-}
+void NatShard::add_metrics(std::vector<NatMinute>& out) const { minutes_.add_to(out); }
 
 NatGateway::NatGateway(const NatConfig& cfg)
     : cfg_(cfg), rss_(kSpecRssKey, round_robin_indirection(cfg.queues ? cfg.queues : 1), FragmentHash::whole_datagram) {

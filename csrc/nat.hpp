@@ -18,6 +18,7 @@
 
 #include "destination_counts.hpp"
 #include "flow_table.hpp"
+#include "per_minute.hpp"
 #include "packet.hpp"
 #include "rss.hpp"
 #include "shard_dispatch.hpp"
@@ -46,7 +47,7 @@ enum class NatMetric : std::uint8_t {
     count_
 };
 inline constexpr std::size_t kNatMetrics = static_cast<std::size_t>(NatMetric::count_);
-using NatMinute = std::array<std::uint64_t, kNatMetrics>;
+using NatMinute = PerMinute<kNatMetrics>::Row;
 
 struct NatNetwork {
     std::uint32_t base, mask;
@@ -111,10 +112,7 @@ private:
     bool port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) const;
     void close(std::size_t main_slot, bool timed_out);
     void sweep(std::size_t slots);
-    void count(NatMetric m, std::uint64_t amount = 1) { minutes_[minute_][static_cast<std::size_t>(m)] += amount; }
-    void count_at(NatMetric m, std::uint64_t ts);  // in the minute of ts, which may be past
-    std::size_t minute_of(std::uint64_t ts) const;
-    void advance(std::uint64_t ts);
+    void count(NatMetric m, std::uint64_t amount = 1) { minutes_.add(static_cast<std::size_t>(m), amount); }
     std::uint64_t random();
 
     unsigned index_;
@@ -123,9 +121,7 @@ private:
     DestinationCounts destinations_;
     TokenBucket pps_, bits_;
     std::array<std::uint64_t, kVerdictCount> verdicts_{};
-    std::vector<NatMinute> minutes_;
-    std::size_t minute_ = 0;       // the minute of the latest packet; count() adds there
-    std::uint64_t minute_start_ = ~std::uint64_t{0};  // its first ns; none before the first packet
+    PerMinute<kNatMetrics> minutes_;
     std::uint64_t now_ = 0;
     std::uint64_t rng_;
     std::size_t live_tcp_ = 0;

@@ -1,0 +1,68 @@
+// Counters per minute of packet time, CloudWatch's period: a row of N counters
+// for each minute from the stage's first packet on, and one of them a gauge
+// (the most of some level, e.g. connections held, seen during the minute).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace hp {
+
+inline constexpr std::uint64_t kMinuteNs = 60'000'000'000ULL;
+
+template <std::size_t N>
+class PerMinute {
+public:
+    using Row = std::array<std::uint64_t, N>;
+
+    // `start_minute` is read at each use: a stage sets it when its first batch arrives.
+    PerMinute(const std::uint64_t* start_minute, std::size_t gauge) : start_(start_minute), gauge_(gauge) {}
+
+    // Moves to ts's minute. Minutes no packet fell in keep `level` as their gauge;
+    // a packet from before the latest minute counts in the latest.
+    void advance(std::uint64_t ts, std::uint64_t level) {
+        if (ts >= minute_start_ && ts - minute_start_ < kMinuteNs) return;  // the common case: no division
+        const std::size_t at = minute_of(ts);
+        grow(at);
+        if (minute_start_ != kNone && at <= minute_) return;
+        if (minute_start_ != kNone)
+            for (std::size_t m = minute_ + 1; m < at; ++m) rows_[m][gauge_] = level;
+        minute_ = at;
+        minute_start_ = (*start_ + at) * kMinuteNs;
+    }
+
+    void add(std::size_t metric, std::uint64_t amount = 1) { rows_[minute_][metric] += amount; }
+    void add_at(std::size_t metric, std::uint64_t ts) {
+        const std::size_t at = minute_of(ts);
+        grow(at);
+        ++rows_[at][metric];
+    }
+    void gauge(std::uint64_t level) { rows_[minute_][gauge_] = std::max(rows_[minute_][gauge_], level); }
+
+    void add_to(std::vector<Row>& out) const {
+        if (out.size() < rows_.size()) out.resize(rows_.size(), Row{});
+        for (std::size_t m = 0; m < rows_.size(); ++m)
+            for (std::size_t k = 0; k < N; ++k) out[m][k] += rows_[m][k];
+    }
+
+private:
+    static constexpr std::uint64_t kNone = ~std::uint64_t{0};
+    std::size_t minute_of(std::uint64_t ts) const {
+        const std::uint64_t minute = ts / kMinuteNs;
+        return minute > *start_ ? static_cast<std::size_t>(minute - *start_) : 0;
+    }
+    void grow(std::size_t at) {
+        if (at >= rows_.size()) rows_.resize(at + 1, Row{});
+    }
+
+    const std::uint64_t* start_;
+    std::size_t gauge_;
+    std::vector<Row> rows_;
+    std::size_t minute_ = 0;
+    std::uint64_t minute_start_ = kNone;
+};
+
+}  // namespace hp
