@@ -51,5 +51,6 @@ void register_conntrack(py::module_& m);
 void register_probe(py::module_& m);
 void register_maglev(py::module_& m);
 void register_nat(py::module_& m);
+void register_nlb(py::module_& m);
 
 }  // namespace hp::bind

@@ -1,0 +1,256 @@
+"""A Network Load Balancer: Maglev target choice with sticky flows, zones, health and draining.
+
+One node per enabled zone receives the packets sent to its address. A node
+picks a target for each new flow from its Maglev table (its zone's healthy,
+registered targets with cross-zone off, all of them with it on; if none is
+healthy it fails open to all of them), stores the choice in the flow's record
+and keeps the flow there for its life, through health changes, registrations
+and drains. With connection termination on (the default), flows of a target
+that turns unhealthy, or that finished draining, are reset. See ``docs/nlb.md``.
+
+The balancer sees the client-to-target direction; return traffic is not modelled.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from hyperplane import _core
+from hyperplane.conntrack import Timeouts, default_threads
+from hyperplane.maglev import Maglev
+from hyperplane.packets import Batch, Proto
+from hyperplane.verdict import Verdict
+
+METRICS: list[str] = list(_core.NLB_METRICS)
+NO_TARGET = 0xFFFFFFFF
+"""The ``target`` of a packet that went to none."""
+
+TCP_IDLE_S = 350.0
+"""AWS: TCP flows idle for 350 s are dropped (settable from 60 to 6000 s)."""
+UDP_IDLE_S = 120.0
+"""AWS: UDP flows idle for 120 s; the next packet is a new flow."""
+DEREGISTRATION_DELAY_S = 300.0
+"""AWS: a deregistered target drains for 300 s by default."""
+
+
+@dataclass
+class Target:
+    """A registered target: ``address`` is ``"ip:port"``."""
+
+    address: str
+    zone: str
+    weight: int = 1
+    healthy: bool = True
+    registered: bool = True
+    drain_deadline_ns: int | None = None
+
+    @property
+    def draining(self) -> bool:
+        return self.drain_deadline_ns is not None
+
+
+class ProcessResult(NamedTuple):
+    packets: Batch
+    """The packets as the targets get them: destination rewritten (and source, without client IP preservation)."""
+    verdict: npt.NDArray[np.uint8]
+    """A :class:`~hyperplane.verdict.Verdict` per packet."""
+    target: npt.NDArray[np.uint32]
+    """The index in :attr:`NetworkLoadBalancer.targets` of each packet's target (``NO_TARGET`` if none)."""
+
+
+def _endpoint(address: str) -> tuple[int, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"target address must be 'ip:port', not {address!r}")
+    try:
+        return int(ipaddress.IPv4Address(host)), int(port)
+    except ValueError as e:
+        raise ValueError(f"target address {address!r}: {e}") from None
+
+
+class NetworkLoadBalancer:
+    """``listeners`` are (port, "tcp"|"udp"); ``zones`` maps each enabled zone to its node's address.
+
+    ``targets`` are :class:`Target`, or (address, zone) pairs. ``cross_zone`` lets a node
+    choose targets in every zone (off by default, as AWS). ``preserve_client_ip`` off makes
+    the target see the node's address (source NAT, at most 55,000 flows per node and
+    target: ``PortAllocationErrorCount`` beyond). ``connection_termination`` resets the flows
+    of unhealthy and drained targets. ``table_size`` is each Maglev table's (prime).
+    """
+
+    def __init__(
+        self,
+        listeners: Sequence[tuple[int, str]],
+        targets: Sequence[Target | tuple[str, str]],
+        zones: Mapping[str, str],
+        *,
+        cross_zone: bool = False,
+        preserve_client_ip: bool = True,
+        connection_termination: bool = True,
+        tcp_idle_timeout: float = TCP_IDLE_S,
+        udp_timeout: float = UDP_IDLE_S,
+        deregistration_delay: float = DEREGISTRATION_DELAY_S,
+        table_size: int = 65537,
+        capacity: int = 1_000_000,
+        queues: int = 1,
+        threads: int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if not zones:
+            raise ValueError("zones must name at least one zone and its node's address")
+        self.zones = list(zones)
+        nodes = []
+        for zone, address in zones.items():
+            try:
+                nodes.append(int(ipaddress.IPv4Address(address)))
+            except ValueError as e:
+                raise ValueError(f"zones[{zone!r}]: {e}") from None
+        if not listeners:
+            raise ValueError("listeners must hold at least one (port, protocol)")
+        parsed_listeners = []
+        for port, protocol in listeners:
+            if protocol not in ("tcp", "udp"):
+                raise ValueError(f"listeners: protocol must be 'tcp' or 'udp', not {protocol!r}")
+            if not 0 < port < 65536:
+                raise ValueError(f"listeners: port must be in 1..65535, not {port}")
+            parsed_listeners.append((port, int(Proto.TCP if protocol == "tcp" else Proto.UDP)))
+        if not 60 <= tcp_idle_timeout <= 6000:
+            raise ValueError(f"tcp_idle_timeout must be in 60..6000 s (AWS's range), not {tcp_idle_timeout}")
+        if udp_timeout <= 0 or deregistration_delay < 0:
+            raise ValueError("udp_timeout must be positive and deregistration_delay not negative")
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"capacity must be a positive integer, not {capacity!r}")
+        if not isinstance(queues, int) or not 1 <= queues <= 128:
+            raise ValueError(f"queues must be in 1..128, not {queues!r}")
+        self.cross_zone = cross_zone
+        self.preserve_client_ip = preserve_client_ip
+        self.deregistration_delay = deregistration_delay
+        self.table_size = table_size
+        self.threads = default_threads() if threads is None else threads
+        self.targets: list[Target] = []
+        seed_value = secrets.randbits(64) if seed is None else seed
+        rng = np.random.default_rng(seed_value)
+        timeouts = Timeouts.uniform(tcp_idle_timeout).replace(udp=udp_timeout, udp_stream=udp_timeout)
+        self._core = _core.NetworkLoadBalancer(
+            capacity, queues, nodes, parsed_listeners, timeouts.as_ns(), rng.bytes(32), rng.bytes(32), seed_value,
+            preserve_client_ip, connection_termination, 55_000,
+        )
+        for t in targets:
+            target = t if isinstance(t, Target) else Target(address=t[0], zone=t[1])
+            self._add(target)
+        self._sync()
+
+    # -- targets -----------------------------------------------------------------------
+
+    def _add(self, target: Target) -> None:
+        _endpoint(target.address)
+        if target.zone not in self.zones:
+            raise ValueError(f"target {target.address}: zone {target.zone!r} is not one of {self.zones}")
+        if target.weight < 1:
+            raise ValueError(f"target {target.address}: weight must be positive")
+        if any(t.address == target.address and t.registered for t in self.targets):
+            raise ValueError(f"target {target.address} is already registered")
+        self.targets.append(target)
+
+    def _index(self, address: str) -> int:
+        for i in range(len(self.targets) - 1, -1, -1):
+            if self.targets[i].address == address:
+                return i
+        raise ValueError(f"no target {address!r}")
+
+    def register(self, address: str, zone: str, weight: int = 1) -> None:
+        """Register a target: new flows may choose it from the next batch on."""
+        self._add(Target(address=address, zone=zone, weight=weight))
+        self._sync()
+
+    def deregister(self, address: str, at_ns: int) -> None:
+        """Start draining a target at packet time ``at_ns``: no new flows; its flows continue
+        for the deregistration delay, then are reset (with connection termination)."""
+        t = self.targets[self._index(address)]
+        if not t.registered or t.draining:
+            raise ValueError(f"target {address} is not registered")
+        t.drain_deadline_ns = at_ns + round(self.deregistration_delay * 1e9)
+        self._sync()
+
+    def set_health(self, address: str, healthy: bool) -> None:
+        """Mark a target healthy or unhealthy (as its health checks would: 5 passes, 2 failures)."""
+        self.targets[self._index(address)].healthy = healthy
+        self._sync()
+
+    def _sync(self) -> None:
+        """Push target states, then each node's Maglev table, to the core."""
+        endpoints = [_endpoint(t.address) for t in self.targets]
+        self._core.set_targets(
+            [e[0] for e in endpoints], [e[1] for e in endpoints], [t.healthy for t in self.targets],
+            [t.registered for t in self.targets],
+            [t.drain_deadline_ns if t.drain_deadline_ns is not None else 2**64 - 1 for t in self.targets],
+        )
+        for node, zone in enumerate(self.zones):
+            candidates = [i for i, t in enumerate(self.targets)
+                          if t.registered and not t.draining and (self.cross_zone or t.zone == zone)]
+            healthy = [i for i in candidates if self.targets[i].healthy]
+            chosen = healthy or candidates  # every target unhealthy: fail open to all
+            if not chosen:
+                self._core.set_table(node, [])
+                continue
+            maglev = Maglev([self.targets[i].address for i in chosen], size=self.table_size,
+                            weights=[self.targets[i].weight for i in chosen])
+            by_name = {self.targets[i].address: i for i in chosen}
+            to_global = np.array([by_name[name] for name in maglev.backends], dtype=np.uint32)
+            self._core.set_table(node, to_global[maglev.table].tolist())
+
+    # -- packets -----------------------------------------------------------------------
+
+    @property
+    def threads(self) -> int:
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"threads must be a positive integer, not {value!r}")
+        self._threads = value
+
+    def process(self, batch: Batch, *, out: Batch | None = None) -> ProcessResult:
+        """Balance ``batch`` (in order of time); ``out=`` (which may be ``batch``) reuses memory."""
+        packets, verdict, target = self._core.process(batch, out, self._threads)
+        return ProcessResult(packets, verdict, target)
+
+    def expire(self, now_ns: int) -> None:
+        """Forget flows idle past their timeout at ``now_ns``."""
+        if now_ns < 0:
+            raise ValueError(f"now_ns must be >= 0, not {now_ns}")
+        self._core.expire(now_ns)
+
+    def flows_per_target(self) -> dict[str, int]:
+        """Live flows held for each target."""
+        counts = self._core.flows_per_target()
+        return {t.address: int(c) for t, c in zip(self.targets, counts)}
+
+    @property
+    def metrics(self) -> dict[str, npt.NDArray[np.uint64]]:
+        """CloudWatch's metrics per minute of packet time, plus ``Timestamp`` (ns at each minute's
+        start). ``ActiveFlowCount`` is the most flows held at once during the minute."""
+        values = self._core.metric_values()
+        out = {name: values[:, k].copy() for k, name in enumerate(METRICS)}
+        out["Timestamp"] = (np.arange(len(values), dtype=np.uint64) + np.uint64(self._core.start_minute)) * np.uint64(
+            60 * 10**9)
+        return out
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
+        verdicts = self._core.verdict_values()
+        out = {"packets": sum(verdicts), "forwarded": verdicts[Verdict.FORWARD]}
+        out |= {v.name.lower().removeprefix("drop_"): verdicts[v] for v in Verdict if v != Verdict.FORWARD}
+        return out
+
+    def __len__(self) -> int:
+        return len(self._core)
