@@ -91,22 +91,17 @@ Verdict NlbShard::decide(const Packet& p, const KeyedPacket& kp, std::uint64_t h
         minutes_.add(static_cast<std::size_t>(NlbMetric::tcp_elb_reset_count));
         return Verdict::reset;
     }
-    if (tcp) {
-        const auto from = static_cast<TcpState>(r.state);
-        const TcpState to = tcp_transition(false, cls, from);
-        if (to == TcpState::invalid) return Verdict::drop_invalid;
-        if (to == TcpState::syn_sent && (from == TcpState::time_wait || from == TcpState::close)) {
-            close(slot);
-            return open(p, node, kp, h, res);
-        }
-        if (to != TcpState::ignore) r.state = static_cast<std::uint8_t>(to);
-        r.timeout_class = timeout_class(r.proto, r.state, r.flags);
-    }
+    // The balancer sees one direction only, so it cannot follow the handshake
+    // as conntrack does: a flow is open from its SYN until it idles out, and a
+    // client's RST ends it once forwarded.
+    if (tcp && cls != TcpFlagClass::syn) r.state = static_cast<std::uint8_t>(TcpState::established);
+    const bool ends = tcp && cls == TcpFlagClass::rst;
     r.last_ts = std::max(r.last_ts, p.ts);
     ++r.packets[0];
     r.bytes[0] += p.length;
     const bool snat = alias_of(r) != kNoAlias;
     res = NlbResult{target.ip, p.dst_ip, t, target.port, snat ? snat_port_of(r) : std::uint16_t{0}, true, snat};
+    if (ends) close(slot);
     return Verdict::forward;
 }
 
