@@ -73,7 +73,8 @@ void NatShard::follow(const FlowKey& k, std::uint64_t h) const {
         prefetch(&table_.record(static_cast<std::size_t>(table_.record(slot).ext)));
 }
 
-Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
+__attribute__((always_inline)) inline Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp,
+                                                               std::uint64_t h, NatRewrite& rw) {
     if (p.ts > now_) now_ = p.ts;
     minutes_.advance(p.ts, live_tcp_);
     const Verdict v = path == NatPath::outbound  ? outbound(p, kp, h, rw)
@@ -154,7 +155,7 @@ bool NatShard::port_free(std::uint8_t ip_index, std::uint16_t port, const Packet
     return table_.find(k, table_.hash(k)) == FlowTable::npos;
 }
 
-Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
+__attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
     const bool tcp = p.proto == proto::tcp;
     // Only a SYN opens a TCP connection; anything else from inside without one
     // (it timed out, or never was) is answered with an RST.
@@ -377,13 +378,13 @@ void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint
         ids_.resize(n);
         std::uint16_t* ids = ids_.data();
         assign(0, n, ids);
-        if (out != in) std::memcpy(out, in, n * sizeof(Packet));
         flow_pipeline(
             n, [&](std::size_t i) -> const Packet& { return in[i]; },
             [&](std::size_t i) -> NatShard& { return shards_[ids[i]]; },
             [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
                 NatRewrite rw{};
                 verdicts[i] = static_cast<std::uint8_t>(shards_[ids[i]].handle(in[i], paths[i], kp, h, rw));
+                if (out != in) out[i] = in[i];  // copied as it is decided: one pass over the batch
                 apply(out[i], rw);
             });
         return;

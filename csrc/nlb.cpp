@@ -44,7 +44,8 @@ NlbShard::NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, c
 
 std::uint64_t NlbShard::random() { return rng_ = splitmix(rng_); }
 
-Verdict NlbShard::handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NlbResult& res) {
+__attribute__((always_inline)) inline Verdict NlbShard::handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h,
+                                                               NlbResult& res) {
     if (p.ts > now_) now_ = p.ts;
     minutes_.advance(p.ts, live_);
     res.target = kNoTarget;
@@ -119,7 +120,7 @@ std::uint32_t NlbShard::choose(const Packet& p, std::size_t node) const {
     return table[h % table.size()];
 }
 
-Verdict NlbShard::open(const Packet& p, std::size_t node, const KeyedPacket& kp, std::uint64_t h, NlbResult& res) {
+__attribute__((noinline)) Verdict NlbShard::open(const Packet& p, std::size_t node, const KeyedPacket& kp, std::uint64_t h, NlbResult& res) {
     const bool tcp = p.proto == proto::tcp;
     if (tcp && tcp_flag_class(p.tcp_flags) != TcpFlagClass::syn) {
         // A segment of a flow the balancer does not know: reset, as NLB does.
@@ -278,7 +279,6 @@ void NetworkLoadBalancer::process(const Packet* in, std::size_t n, Packet* out, 
         ids_.resize(n);
         std::uint16_t* ids = ids_.data();
         assign(0, n, ids);
-        if (out != in) std::memcpy(out, in, n * sizeof(Packet));
         flow_pipeline(
             n, [&](std::size_t i) -> const Packet& { return in[i]; },
             [&](std::size_t i) -> NlbShard& { return shards_[ids[i]]; },
@@ -286,6 +286,7 @@ void NetworkLoadBalancer::process(const Packet* in, std::size_t n, Packet* out, 
                 NlbResult r{};
                 verdicts[i] = static_cast<std::uint8_t>(shards_[ids[i]].handle(in[i], kp, h, r));
                 targets[i] = r.target;
+                if (out != in) out[i] = in[i];  // copied as it is decided: one pass over the batch
                 apply(out[i], r);
             });
         return;

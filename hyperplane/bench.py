@@ -22,7 +22,9 @@ import numpy as np
 
 from hyperplane import _core, baselines, traffic
 from hyperplane.conntrack import ConnTrack
+from hyperplane.maglev import Maglev, maglev_reference
 from hyperplane.nat import NatGateway
+from hyperplane.nlb import NetworkLoadBalancer
 from hyperplane.packets import Batch, TcpFlag, empty, ip
 from hyperplane.rss import Rss
 
@@ -91,6 +93,7 @@ class Workload:
     _established: dict[int, tuple[Batch, Batch, np.ndarray]] = field(init=False, default_factory=dict)
     _trackers: dict[int, ConnTrack] = field(init=False, default_factory=dict)
     _nat: dict[int, NatSetup] = field(init=False, default_factory=dict)
+    _nlb: dict[int, NlbSetup] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
@@ -153,6 +156,40 @@ class Workload:
             tracker.process(ack)
             self._nat[flows] = NatSetup(gateway, tracker, outbound, inbound, mixed, syn)
         return self._nat[flows]
+
+
+    def nlb(self, flows: int) -> NlbSetup:
+        """A balancer (2 zones of 16 targets, 8 queues) holding ``flows`` flows, the same flows in a
+        plain connection tracker, and data packets of random flows."""
+        if flows not in self._nlb:
+            rng = np.random.default_rng(self.seed + 2)
+            ids = rng.choice(2**31, flows, replace=False)
+            syn = empty(flows)
+            syn["src_ip"] = ip("100.64.0.0") + (ids >> 15)
+            syn["src_port"] = 1024 + (ids & 0x7FFF)
+            syn["dst_ip"] = ip("198.19.10.1") + (ids & 1)
+            syn["dst_port"], syn["proto"], syn["tcp_flags"], syn["length"] = 80, 6, TcpFlag.SYN, 60
+            targets = [(f"10.0.{z + 1}.{i + 1}:80", zone) for z, zone in enumerate("ab") for i in range(16)]
+            balancer = NetworkLoadBalancer([(80, "tcp")], targets, {"a": "198.19.10.1", "b": "198.19.10.2"},
+                                           capacity=flows * 5 // 4 + 8, queues=8, seed=self.seed)
+            balancer.process(syn)
+            pick = rng.integers(0, flows, self.lookups)
+            data = syn[pick]
+            data["tcp_flags"], data["length"] = TcpFlag.PSH | TcpFlag.ACK, 64
+            data["ts"] = np.arange(self.lookups, dtype=np.uint64)
+            ack = syn.copy()
+            ack["tcp_flags"] = TcpFlag.ACK
+            tracker = ConnTrack(flows * 5 // 4 + 8, queues=8, seed=self.seed)
+            tracker.process(ack)
+            self._nlb[flows] = NlbSetup(balancer, tracker, data)
+        return self._nlb[flows]
+
+
+@dataclass(frozen=True)
+class NlbSetup:
+    balancer: NetworkLoadBalancer
+    tracker: ConnTrack
+    data: Batch
 
 
 @dataclass(frozen=True)
@@ -309,6 +346,38 @@ def _nat_new(flows: int) -> Callable[[Workload], Round]:
     return prepare
 
 
+def _maglev_build(backends: int, python: bool) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        names = [f"10.{i >> 8}.{i & 255}.1:80" for i in range(backends)]
+        if python:
+            return Round(timed(lambda: maglev_reference(names, 65537)), 65537)
+        return Round(timed(lambda: Maglev(names, size=65537)), 65537)
+
+    return prepare
+
+
+def _nlb_data(flows: int, threads: int = 1) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        setup = w.nlb(flows)
+        n = len(setup.data)
+        out, verdict, target = empty(n), np.empty(n, dtype=np.uint8), np.empty(n, dtype=np.uint32)
+        balancer = setup.balancer
+        return _timed_process(lambda b: balancer.process(b, out=out, verdict_out=verdict, target_out=target),
+                              setup.data, balancer, threads)
+
+    return prepare
+
+
+def _conntrack_on_nlb_flows(flows: int) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        setup = w.nlb(flows)
+        out = np.empty(len(setup.data), dtype=np.uint8)
+        tracker = setup.tracker
+        return _timed_process(lambda b: tracker.process(b, out=out), setup.data, tracker, 1)
+
+    return prepare
+
+
 def _mixed(w: Workload) -> Round:
     def run() -> float:
         ct = ConnTrack(w.flows * 5 // 4 + 8, queues=8, seed=w.seed, threads=1)
@@ -345,6 +414,22 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
               _insert(max(table_sizes)), (f"conntrack.established[{largest}]",)),
         Stage("conntrack.mixed", "the synthetic trace into an empty table", _mixed),
     ]
+    for backends in (10, 100, 1000):
+        out += [
+            Stage(f"maglev.build_python[{backends}]", f"pure-Python Maglev, {backends} backends (M slots/s)",
+                  _maglev_build(backends, True)),
+            Stage(f"maglev.build[{backends}]", f"Maglev table of 65537 for {backends} backends (M slots/s)",
+                  _maglev_build(backends, False), (f"maglev.build_python[{backends}]",)),
+        ]
+    for n in (n for n in table_sizes if 100_000 <= n <= 1_000_000):
+        size = _label(n)
+        same = f"conntrack.nlb_flows[{size}]"
+        out += [
+            Stage(same, f"plain conntrack on the NLB's {size} flows, 1 thread", _conntrack_on_nlb_flows(n)),
+            Stage(f"nlb.established[{size}]", f"{size} flows, 2 zones x 16 targets, 8 queues, 1 thread",
+                  _nlb_data(n), (same,)),
+            Stage(f"nlb.established[{size}]x2", "the same, 2 threads", _nlb_data(n, 2), (f"nlb.established[{size}]",)),
+        ]
     for n in (n for n in table_sizes if 100_000 <= n <= 1_000_000):
         size = _label(n)
         same = f"conntrack.nat_flows[{size}]"

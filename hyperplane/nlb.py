@@ -218,9 +218,17 @@ class NetworkLoadBalancer:
             raise ValueError(f"threads must be a positive integer, not {value!r}")
         self._threads = value
 
-    def process(self, batch: Batch, *, out: Batch | None = None) -> ProcessResult:
-        """Balance ``batch`` (in order of time); ``out=`` (which may be ``batch``) reuses memory."""
-        packets, verdict, target = self._core.process(batch, out, self._threads)
+    def process(
+        self,
+        batch: Batch,
+        *,
+        out: Batch | None = None,
+        verdict_out: npt.NDArray[np.uint8] | None = None,
+        target_out: npt.NDArray[np.uint32] | None = None,
+    ) -> ProcessResult:
+        """Balance ``batch`` (in order of time); ``out=`` (which may be ``batch``),
+        ``verdict_out=`` and ``target_out=`` reuse memory."""
+        packets, verdict, target = self._core.process(batch, out, verdict_out, target_out, self._threads)
         return ProcessResult(packets, verdict, target)
 
     def expire(self, now_ns: int) -> None:

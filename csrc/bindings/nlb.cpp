@@ -84,7 +84,8 @@ void register_nlb(py::module_& m) {
             py::arg("node"), py::arg("table"))
         .def(
             "process",
-            [](NetworkLoadBalancer& nlb, const py::handle& batch, const py::object& out, unsigned threads) {
+            [](NetworkLoadBalancer& nlb, const py::handle& batch, const py::object& out, const py::object& verdict_out,
+               const py::object& target_out, unsigned threads) {
                 const auto pkts = packet_batch(batch, "batch");
                 const auto n = static_cast<std::size_t>(pkts.shape(0));
                 py::array result;
@@ -95,8 +96,8 @@ void register_nlb(py::module_& m) {
                     if (static_cast<std::size_t>(result.shape(0)) != n)
                         throw py::value_error("out must hold " + std::to_string(n) + " packets");
                 }
-                py::array_t<std::uint8_t> verdicts(static_cast<py::ssize_t>(n));
-                py::array_t<std::uint32_t> targets(static_cast<py::ssize_t>(n));
+                auto verdicts = output_array<std::uint8_t>(verdict_out, n, "verdict_out");
+                auto targets = output_array<std::uint32_t>(target_out, n, "target_out");
                 const Packet* in = packets_of(pkts);
                 auto* dst = static_cast<Packet*>(result.mutable_data());
                 std::uint8_t* v = verdicts.mutable_data();
@@ -107,7 +108,8 @@ void register_nlb(py::module_& m) {
                 }
                 return py::make_tuple(result, verdicts, targets);
             },
-            py::arg("batch"), py::arg("out") = py::none(), py::arg("threads") = 1)
+            py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
+            py::arg("target_out") = py::none(), py::arg("threads") = 1)
         .def("expire", [](NetworkLoadBalancer& nlb, std::uint64_t now) {
                 py::gil_scoped_release release;
                 nlb.expire(now);
