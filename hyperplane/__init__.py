@@ -1,9 +1,10 @@
 """hyperplane: a compiled packet engine with Python bindings."""
 
-from hyperplane import conntrack, ena, maglev, nat, packets, rss, traffic
+from hyperplane import conntrack, ena, maglev, nat, nlb, packets, rss, traffic
 from hyperplane.conntrack import ConnTrack, TcpState, Timeouts
 from hyperplane.maglev import Maglev
 from hyperplane.nat import NatGateway
+from hyperplane.nlb import NetworkLoadBalancer
 from hyperplane.packets import PACKET_DTYPE, PacketFlag, Proto, TcpFlag, empty, ip, ip_str
 from hyperplane.rss import Rss
 from hyperplane.verdict import Verdict
@@ -12,6 +13,7 @@ __all__ = [
     "ConnTrack",
     "Maglev",
     "NatGateway",
+    "NetworkLoadBalancer",
     "PACKET_DTYPE",
     "PacketFlag",
     "Proto",
@@ -27,6 +29,7 @@ __all__ = [
     "ip_str",
     "maglev",
     "nat",
+    "nlb",
     "packets",
     "rss",
     "traffic",
