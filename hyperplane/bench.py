@@ -22,6 +22,7 @@ import numpy as np
 
 from hyperplane import _core, baselines, traffic
 from hyperplane.conntrack import ConnTrack
+from hyperplane.ena import Interface
 from hyperplane.maglev import Maglev, maglev_reference
 from hyperplane.nat import NatGateway
 from hyperplane.nlb import NetworkLoadBalancer
@@ -388,6 +389,28 @@ def _mixed(w: Workload) -> Round:
     return Round(run, len(w.batch))
 
 
+def _ena(type_name: str, slowdown: int, conntrack: bool = True) -> Callable[[Workload], Round]:
+    """The synthetic trace through a fresh ENA interface each round; ``slowdown`` stretches its time
+    (the trace is 4 Mpps over 1 s by default: a tenth of that fits a c5.xlarge's allowances)."""
+
+    def prepare(w: Workload) -> Round:
+        batch = w.batch
+        if slowdown != 1:
+            batch = batch.copy()
+            batch["ts"] *= np.uint64(slowdown)
+        verdict, delay = np.empty(len(batch), dtype=np.uint8), np.empty(len(batch), dtype=np.uint64)
+
+        def run() -> float:
+            eni = Interface(type_name, seed=w.seed, conntrack=conntrack)
+            start = time.perf_counter()
+            eni.process(batch, verdict_out=verdict, delay_out=delay)
+            return time.perf_counter() - start
+
+        return Round(run, len(batch))
+
+    return prepare
+
+
 def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)) -> list[Stage]:
     """Every stage, in report order. A new stage is one more entry here."""
     out = [
@@ -413,6 +436,12 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
         Stage(f"conntrack.insert[{largest}]", "new connections (SYN) into an empty table",
               _insert(max(table_sizes)), (f"conntrack.established[{largest}]",)),
         Stage("conntrack.mixed", "the synthetic trace into an empty table", _mixed),
+        Stage("ena.allowances[c5.xlarge]", "RSS + allowances + latency, no tracking, trace at 1/10 rate",
+              _ena("c5.xlarge", 10, conntrack=False), ("rss.queue",)),
+        Stage("ena.interface[c5.xlarge]", "the same with the type's conntrack (262,144)", _ena("c5.xlarge", 10),
+              ("conntrack.mixed", "ena.allowances[c5.xlarge]")),
+        Stage("ena.interface[c5.xlarge]/over", "the trace at its own rate (default 4 Mpps: 3.6x the pps allowance)",
+              _ena("c5.xlarge", 1), ("ena.interface[c5.xlarge]",)),
     ]
     for backends in (10, 100, 1000):
         out += [

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.packets import Batch
-from hyperplane.verdict import Verdict
+from hyperplane.verdict import packet_counters
 
 FLOW_DTYPE: np.dtype[np.void] = _core.FLOW_DTYPE
 """One row of :meth:`ConnTrack.flows`: both tuples, state, times, packets and bytes per direction."""
@@ -208,8 +208,7 @@ class ConnTrack:
         counts as ``conntrack_allowance_exceeded``.
         """
         verdicts, events = self._core.counter_values()
-        out = {"packets": sum(verdicts), "forwarded": verdicts[Verdict.FORWARD]}
-        out |= {v.name.lower().removeprefix("drop_"): verdicts[v] for v in Verdict if v != Verdict.FORWARD}
+        out = packet_counters(verdicts)
         out |= dict(zip(_core.CONNTRACK_EVENTS, events))
         out |= {"live": len(self), "capacity": self.capacity}
         return out

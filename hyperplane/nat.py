@@ -33,7 +33,7 @@ import numpy.typing as npt
 from hyperplane import _core
 from hyperplane.conntrack import Timeouts, default_threads
 from hyperplane.packets import Batch
-from hyperplane.verdict import Verdict
+from hyperplane.verdict import packet_counters
 
 CONNECTION_DTYPE: np.dtype[np.void] = _core.NAT_CONNECTION_DTYPE
 METRICS: list[str] = list(_core.NAT_METRICS)
@@ -173,10 +173,7 @@ class NatGateway:
     @property
     def counters(self) -> dict[str, int]:
         """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
-        verdicts = self._core.verdict_values()
-        out = {"packets": sum(verdicts), "forwarded": verdicts[Verdict.FORWARD]}
-        out |= {v.name.lower().removeprefix("drop_"): verdicts[v] for v in Verdict if v != Verdict.FORWARD}
-        return out
+        return packet_counters(self._core.verdict_values())
 
     def __len__(self) -> int:
         """Connections held (call :meth:`expire` first for only the live ones)."""

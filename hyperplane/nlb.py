@@ -26,7 +26,7 @@ from hyperplane import _core
 from hyperplane.conntrack import Timeouts, default_threads
 from hyperplane.maglev import Maglev
 from hyperplane.packets import Batch, Proto
-from hyperplane.verdict import Verdict
+from hyperplane.verdict import packet_counters
 
 METRICS: list[str] = list(_core.NLB_METRICS)
 NO_TARGET = 0xFFFFFFFF
@@ -255,10 +255,7 @@ class NetworkLoadBalancer:
     @property
     def counters(self) -> dict[str, int]:
         """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
-        verdicts = self._core.verdict_values()
-        out = {"packets": sum(verdicts), "forwarded": verdicts[Verdict.FORWARD]}
-        out |= {v.name.lower().removeprefix("drop_"): verdicts[v] for v in Verdict if v != Verdict.FORWARD}
-        return out
+        return packet_counters(self._core.verdict_values())
 
     def __len__(self) -> int:
         return len(self._core)

@@ -8,6 +8,7 @@ these values, and reports print the labels. Add a reason here, at the end.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 
 class Verdict(enum.IntEnum):
@@ -38,6 +39,19 @@ class Verdict(enum.IntEnum):
     DROP_BW_OUT_ALLOWANCE = 14, "queue full over the outbound bandwidth allowance"
     DROP_LINKLOCAL_ALLOWANCE = 15, "over the link-local services' packet allowance"
     DROP_FLOW_ALLOWANCE = 16, "queue full over the single-flow bandwidth limit"
+
+
+def counter_name(v: Verdict) -> str:
+    """The verdict's name in a stage's ``counters``: ``forwarded``, ``table_full``, ``reset``, ..."""
+    return "forwarded" if v == Verdict.FORWARD else v.name.lower().removeprefix("drop_")
+
+
+def packet_counters(per_verdict: Sequence[int]) -> dict[str, int]:
+    """``packets`` and one counter per verdict, from packets counted by verdict value.
+
+    ``packets`` = ``forwarded`` + every other verdict: nothing is lost uncounted.
+    """
+    return {"packets": int(sum(per_verdict))} | {counter_name(v): int(per_verdict[v]) for v in Verdict}
 
 
 def counts(verdicts: object) -> dict[str, int]:

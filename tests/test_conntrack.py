@@ -13,6 +13,8 @@ import hyperplane as hp
 from hyperplane.conntrack import FLOW_RECORD_BYTES, ConnTrack, TcpState, Timeouts
 from hyperplane.verdict import Verdict
 
+from .checks import assert_conserved
+
 from .conntrack_model import Model
 
 S = 1_000_000_000  # ns per second
@@ -32,10 +34,7 @@ def batch(rows: Sequence[tuple[float, str, int, int]], proto: int = 6) -> np.nda
 
 
 def conserved(ct: ConnTrack, verdicts: np.ndarray) -> None:
-    c = ct.counters
-    assert c["packets"] == c["forwarded"] + sum(c[v.name.lower().removeprefix("drop_")] for v in Verdict if v != F)
-    tally = np.bincount(verdicts, minlength=len(Verdict))
-    assert c["forwarded"] == tally[F] and c["invalid"] == tally[INV] and c["table_full"] == tally[Verdict.DROP_TABLE_FULL]
+    assert_conserved(ct.counters, verdicts)
 
 
 def run(rows: Sequence[tuple[float, str, int, int]], proto: int = 6, **kwargs: object) -> tuple[ConnTrack, np.ndarray]:

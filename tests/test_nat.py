@@ -13,6 +13,8 @@ import hyperplane as hp
 from hyperplane.nat import METRICS, NatGateway
 from hyperplane.verdict import Verdict
 
+from .checks import assert_conserved
+
 S = 1_000_000_000
 PUB = "203.0.113.10"
 CLIENT, SERVER, OTHER = hp.ip("10.0.0.5"), hp.ip("198.51.100.7"), hp.ip("198.51.100.8")
@@ -31,11 +33,7 @@ def packets(rows: Sequence[tuple[float, int, int, int, int, int, int]], flags: i
 
 def conserved(nat: NatGateway, verdict: np.ndarray) -> None:
     c = nat.counters
-    assert c["packets"] == c["forwarded"] + sum(v for k, v in c.items() if k not in ("packets", "forwarded"))
-    tally = np.bincount(verdict, minlength=len(Verdict))
-    for v in Verdict:
-        key = "forwarded" if v == F else v.name.lower().removeprefix("drop_")
-        assert c[key] == tally[v], key
+    assert_conserved(c, verdict)
     m = nat.metrics
     assert m["PacketsDropCount"].sum() == c["packets"] - c["forwarded"]
 

@@ -9,6 +9,8 @@ import hyperplane as hp
 from hyperplane.nlb import NO_TARGET, NetworkLoadBalancer, Target
 from hyperplane.verdict import Verdict
 
+from .checks import assert_conserved
+
 S = 1_000_000_000
 NODE_A, NODE_B = "198.19.10.1", "198.19.10.2"
 ZONES = {"a": NODE_A, "b": NODE_B}
@@ -38,11 +40,7 @@ def flows(n: int, t: float = 0.0, node: str = NODE_A, flags: int = SYN, proto: i
 
 
 def conserved(lb: NetworkLoadBalancer, verdict: np.ndarray) -> None:
-    c = lb.counters
-    assert c["packets"] == c["forwarded"] + sum(v for k, v in c.items() if k not in ("packets", "forwarded"))
-    tally = np.bincount(verdict, minlength=len(Verdict))
-    for v in Verdict:
-        assert c["forwarded" if v == F else v.name.lower().removeprefix("drop_")] == tally[v]
+    assert_conserved(lb.counters, verdict)
 
 
 def addresses(lb: NetworkLoadBalancer, targets: np.ndarray) -> set[str]:

@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <string>
 
+#include "../flow_key.hpp"
 #include "../packet.hpp"
+#include "../timeouts.hpp"
 
 namespace hp::bind {
 
@@ -45,6 +47,11 @@ py::array_t<T> output_array(const py::object& out, std::size_t n, const char* na
     return py::array_t<T>(py::reinterpret_borrow<py::array_t<T>>(arr));
 }
 
+// Configuration every flow-table stage takes: per-class timeouts in ns (in
+// hyperplane.Timeouts.as_ns() order) and a 32-byte secret hash key.
+Timeouts timeouts_from(const py::object& timeouts_ns);
+HashKey hash_key_from(const py::bytes& key, const char* name);
+
 void register_packets(py::module_& m);
 void register_rss(py::module_& m);
 void register_conntrack(py::module_& m);
@@ -52,5 +59,6 @@ void register_probe(py::module_& m);
 void register_maglev(py::module_& m);
 void register_nat(py::module_& m);
 void register_nlb(py::module_& m);
+void register_ena(py::module_& m);
 
 }  // namespace hp::bind

@@ -17,13 +17,8 @@ ConnTrackConfig config_from(std::size_t capacity, unsigned queues, const py::obj
                             const py::bytes& hash_key, bool loose, bool early_drop) {
     ConnTrackConfig cfg;
     cfg.capacity = capacity, cfg.queues = queues, cfg.loose = loose, cfg.early_drop = early_drop;
-    auto t = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(timeouts_ns);
-    if (!t || t.ndim() != 1 || static_cast<std::size_t>(t.shape(0)) != kTimeoutClasses)
-        throw py::value_error("timeouts_ns must hold " + std::to_string(kTimeoutClasses) + " values");
-    std::memcpy(cfg.timeouts.ns.data(), t.data(), sizeof(cfg.timeouts.ns));
-    const std::string key = hash_key;
-    if (key.size() != sizeof(cfg.key.k)) throw py::value_error("hash_key must be 32 bytes");
-    std::memcpy(cfg.key.k, key.data(), sizeof(cfg.key.k));
+    cfg.timeouts = timeouts_from(timeouts_ns);
+    cfg.key = hash_key_from(hash_key, "hash_key");
     return cfg;
 }
 

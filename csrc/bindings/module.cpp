@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
     hp::bind::register_maglev(m);
     hp::bind::register_nat(m);
     hp::bind::register_nlb(m);
+    hp::bind::register_ena(m);
 }

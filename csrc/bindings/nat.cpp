@@ -37,13 +37,8 @@ void register_nat(py::module_& m) {
                  NatConfig cfg;
                  cfg.capacity = capacity, cfg.queues = queues, cfg.public_ips = std::move(public_ips);
                  for (const auto& [base, mask] : private_networks) cfg.private_networks.push_back({base, mask});
-                 auto t = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(timeouts_ns);
-                 if (!t || t.ndim() != 1 || static_cast<std::size_t>(t.shape(0)) != kTimeoutClasses)
-                     throw py::value_error("timeouts_ns must hold " + std::to_string(kTimeoutClasses) + " values");
-                 std::memcpy(cfg.timeouts.ns.data(), t.data(), sizeof(cfg.timeouts.ns));
-                 const std::string key = hash_key;
-                 if (key.size() != sizeof(cfg.key.k)) throw py::value_error("hash_key must be 32 bytes");
-                 std::memcpy(cfg.key.k, key.data(), sizeof(cfg.key.k));
+                 cfg.timeouts = timeouts_from(timeouts_ns);
+                 cfg.key = hash_key_from(hash_key, "hash_key");
                  cfg.seed = seed, cfg.per_destination = per_destination, cfg.max_pps = max_pps, cfg.max_bps = max_bps;
                  try {
                      return std::make_unique<NatGateway>(cfg);

@@ -18,14 +18,6 @@ constexpr const char* kMetricNames[kNlbMetrics] = {"ActiveFlowCount",      "NewF
                                                    "TCP_ELB_Reset_Count",  "TCP_Client_Reset_Count",
                                                    "PortAllocationErrorCount"};
 
-HashKey hash_key_from(const py::bytes& bytes, const char* name) {
-    const std::string key = bytes;
-    HashKey k{};
-    if (key.size() != sizeof(k.k)) throw py::value_error(std::string(name) + " must be 32 bytes");
-    std::memcpy(k.k, key.data(), sizeof(k.k));
-    return k;
-}
-
 }  // namespace
 
 void register_nlb(py::module_& m) {
@@ -41,10 +33,7 @@ void register_nlb(py::module_& m) {
                  NlbConfig cfg;
                  cfg.capacity = capacity, cfg.queues = queues, cfg.nodes = std::move(nodes);
                  cfg.listeners = std::move(listeners);
-                 auto t = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(timeouts_ns);
-                 if (!t || t.ndim() != 1 || static_cast<std::size_t>(t.shape(0)) != kTimeoutClasses)
-                     throw py::value_error("timeouts_ns must hold " + std::to_string(kTimeoutClasses) + " values");
-                 std::memcpy(cfg.timeouts.ns.data(), t.data(), sizeof(cfg.timeouts.ns));
+                 cfg.timeouts = timeouts_from(timeouts_ns);
                  cfg.key = hash_key_from(hash_key, "hash_key");
                  cfg.flow_key = hash_key_from(flow_key, "flow_key");
                  cfg.seed = seed, cfg.preserve_client_ip = preserve_client_ip, cfg.terminate = terminate;

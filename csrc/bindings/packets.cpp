@@ -1,6 +1,8 @@
 #include "batch.hpp"
 
 #include <cstdint>
+#include <cstring>
+#include <string>
 
 namespace hp::bind {
 
@@ -22,6 +24,23 @@ py::array packet_batch(const py::handle& obj, const char* name, bool writable) {
     if (writable && !arr.writeable())
         throw py::value_error(arg + " is read-only, and this stage rewrites packets in place");
     return arr;
+}
+
+Timeouts timeouts_from(const py::object& timeouts_ns) {
+    auto t = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(timeouts_ns);
+    if (!t || t.ndim() != 1 || static_cast<std::size_t>(t.shape(0)) != kTimeoutClasses)
+        throw py::value_error("timeouts_ns must hold " + std::to_string(kTimeoutClasses) + " values");
+    Timeouts out;
+    std::memcpy(out.ns.data(), t.data(), sizeof(out.ns));
+    return out;
+}
+
+HashKey hash_key_from(const py::bytes& key, const char* name) {
+    const std::string bytes = key;
+    HashKey out{};
+    if (bytes.size() != sizeof(out.k)) throw py::value_error(std::string(name) + " must be 32 bytes");
+    std::memcpy(out.k, bytes.data(), sizeof(out.k));
+    return out;
 }
 
 void register_packets(py::module_& m) {

@@ -1,4 +1,4 @@
-"""ENA: the EC2 instance types an interface belongs to, and (later) the interface itself.
+"""ENA: the EC2 instance types, and the interface itself (``Interface``, see docs/ena.md).
 
 >>> from hyperplane import ena
 >>> ena.instance_type("c5.large").queues
@@ -24,16 +24,21 @@ from hyperplane.ena.catalog import (
     instance_types,
     load_catalog,
 )
+from hyperplane.ena.interface import COUNTERS, Allowances, Interface, ProcessResult
 
 __all__ = [
+    "COUNTERS",
     "ENHANCED_NETWORKING",
     "FIGURES",
     "HYPERVISORS",
+    "Allowances",
     "Catalog",
     "CatalogError",
     "EnhancedNetworking",
     "Hypervisor",
     "InstanceType",
+    "Interface",
+    "ProcessResult",
     "default_catalog",
     "families",
     "instance_type",
