@@ -344,7 +344,7 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
         // The reply's destination port (ICMP: its identifier) names the shard
         // that gave it out.
         const std::uint16_t port = p.proto == proto::icmp ? p.src_port : p.dst_port;
-        shard = port < kFirstPort ? 0 : static_cast<std::uint16_t>((port - kFirstPort) % cfg_.queues);
+        shard = port < kFirstPort ? std::uint16_t{0} : static_cast<std::uint16_t>((port - kFirstPort) % cfg_.queues);
         return NatPath::inbound;
     }
     for (const NatNetwork& net : cfg_.private_networks)
