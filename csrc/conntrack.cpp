@@ -1,6 +1,6 @@
 #include "conntrack.hpp"
 
-#include "pipeline.hpp"
+#include "sharded_batch.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -27,16 +27,6 @@ bool assured(const FlowRecord& r) {
 
 ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
     : cfg_(&cfg), table_(capacity, cfg.key) {}
-
-void ConnTrackShard::process(const Packet* pkts, const std::uint32_t* idx, std::size_t n,
-                             std::uint8_t* verdicts) {
-    flow_pipeline(
-        n, [&](std::size_t i) -> const Packet& { return pkts[idx[i]]; },
-        [&](std::size_t) -> ConnTrackShard& { return *this; },
-        [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
-            verdicts[i] = static_cast<std::uint8_t>(handle(pkts[idx[i]], kp, h));
-        });
-}
 
 // The hot path is inlined into the pipeline; creating a connection is not.
 __attribute__((always_inline)) inline Verdict ConnTrackShard::handle(const Packet& p, const KeyedPacket& kp,
@@ -180,28 +170,20 @@ void ConnTrackShard::note_deadline(const FlowRecord& r) {
 }
 
 void ConnTrackShard::sweep(std::size_t slots) {
-    const std::size_t total = table_.slots();
-    // The run after this one, so that it finds its records in cache.
-    for (std::size_t k = 0, at = cursor_ + slots; k < slots; ++k, ++at) {
-        while (at >= total) at -= total;
-        prefetch(&table_.record(at));
-    }
-    for (std::size_t k = 0; k < slots; ++k) {
-        if (table_.occupied(cursor_)) {
-            const FlowRecord& r = table_.record(cursor_);
-            const std::uint64_t d = cfg_->timeouts.deadline(r);
+    table_.sweep(
+        cursor_, slots,
+        [&](std::size_t slot) {
+            const std::uint64_t d = cfg_->timeouts.deadline(table_.record(slot));
             if (now_ > d)
-                remove(cursor_, CtEvent::expired);
+                remove(slot, CtEvent::expired);
             else
                 round_deadline_ = std::min(round_deadline_, d);
-        }
-        if (++cursor_ == total) {
+        },
+        [&] {
             // A full round saw every connection, or noted it when it changed.
-            cursor_ = 0;
             next_deadline_ = round_deadline_;
             round_deadline_ = ~std::uint64_t{0};
-        }
-    }
+        });
 }
 
 void ConnTrackShard::expire(std::uint64_t now) {
@@ -247,35 +229,18 @@ ConnTrack::ConnTrack(const ConnTrackConfig& cfg)
 void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads) {
     if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
     const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
-    const std::size_t queues = cfg_.queues;
-    auto assign = [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-        if (queues == 1)
-            std::fill(ids + begin, ids + end, std::uint16_t{0});
-        else
-            shards(pkts + begin, end - begin, ids + begin);
-    };
-    if (workers == 1) {
-        // One thread: every shard still sees its own packets in batch order, so
-        // the batch can go through in order, each packet to its shard's table.
-        shard_ids_.resize(n);
-        std::uint16_t* ids = shard_ids_.data();
-        assign(0, n, ids);
-        flow_pipeline(
-            n, [&](std::size_t i) -> const Packet& { return pkts[i]; },
-            [&](std::size_t i) -> ConnTrackShard& { return shards_[ids[i]]; },
-            [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
-                verdicts[i] = static_cast<std::uint8_t>(shards_[ids[i]].handle(pkts[i], kp, h));
-            });
-        return;
-    }
-    grouped_.resize(n);
-    std::uint8_t* grouped = grouped_.data();
-    dispatch_.run(
-        workers, n, queues, assign,
-        [&](std::size_t s, const std::uint32_t* idx, std::size_t count, std::size_t first) {
-            shards_[s].process(pkts, idx, count, grouped + first);
+    run_sharded(
+        dispatch_, shards_, grouped_, workers, pkts, n,
+        [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
+            if (cfg_.queues == 1)
+                std::fill(ids + begin, ids + end, std::uint16_t{0});
+            else
+                shards(pkts + begin, end - begin, ids + begin);
         },
-        [&](std::size_t i, std::size_t pos) { verdicts[i] = grouped[pos]; });
+        [&](ConnTrackShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
+            return shard.handle(pkts[i], kp, h);
+        },
+        [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
 }
 
 void ConnTrack::expire(std::uint64_t now) {

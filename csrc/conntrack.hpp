@@ -66,9 +66,6 @@ class alignas(64) ConnTrackShard {
 public:
     ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg);
 
-    // Packets pkts[idx[0]], pkts[idx[1]], ... in that order; the verdict of pkts[idx[i]] in verdicts[i].
-    void process(const Packet* pkts, const std::uint32_t* idx, std::size_t n, std::uint8_t* verdicts);
-
     // The pipeline's stages for one packet: hash its key, fetch its group, fetch
     // its likely record, then decide (and count, and pace the sweep).
     std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
@@ -130,8 +127,7 @@ private:
     Rss rss_;
     std::vector<ConnTrackShard> shards_;
     ShardDispatch dispatch_;
-    std::vector<std::uint16_t> shard_ids_;  // the one-thread path's shard per packet
-    std::vector<std::uint8_t> grouped_;     // verdicts grouped by shard
+    std::vector<Verdict> grouped_;  // verdicts grouped by shard, between passes
 };
 
 }  // namespace hp

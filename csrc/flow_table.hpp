@@ -101,6 +101,26 @@ public:
     const FlowRecord& record(std::size_t slot) const { return records_[slot]; }
     bool occupied(std::size_t slot) const { return !(ctrl_[slot / kGroupSlots].bytes[slot % kGroupSlots] & 0x80); }
 
+    // The incremental sweep: visit(slot) for every occupied slot of the `slots`
+    // from `cursor` on (visit may erase it), prefetching the run after so the
+    // next call finds its records in cache; wrapped() each time the cursor
+    // goes round the table.
+    template <class Visit, class Wrapped>
+    void sweep(std::size_t& cursor, std::size_t slots, Visit visit, Wrapped wrapped) {
+        const std::size_t total = this->slots();
+        for (std::size_t k = 0, at = cursor + slots; k < slots; ++k, ++at) {
+            while (at >= total) at -= total;
+            prefetch(&records_[at]);
+        }
+        for (std::size_t k = 0; k < slots; ++k) {
+            if (occupied(cursor)) visit(cursor);
+            if (++cursor == total) {
+                cursor = 0;
+                wrapped();
+            }
+        }
+    }
+
     std::size_t size() const { return size_; }
     std::size_t capacity() const { return capacity_; }
     std::size_t slots() const { return groups_ * kGroupSlots; }

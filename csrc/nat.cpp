@@ -4,7 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "pipeline.hpp"
+#include "sharded_batch.hpp"
 
 namespace hp {
 namespace {
@@ -283,18 +283,13 @@ void NatShard::close(std::size_t slot, bool timed_out) {
 }
 
 void NatShard::sweep(std::size_t slots) {
-    const std::size_t total = table_.slots();
-    for (std::size_t k = 0, at = cursor_ + slots; k < slots; ++k, ++at) {
-        while (at >= total) at -= total;
-        prefetch(&table_.record(at));
-    }
-    for (std::size_t k = 0; k < slots; ++k) {
-        if (table_.occupied(cursor_)) {
-            const FlowRecord& r = table_.record(cursor_);
-            if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now_)) close(cursor_, true);
-        }
-        cursor_ = cursor_ + 1 == total ? 0 : cursor_ + 1;
-    }
+    table_.sweep(
+        cursor_, slots,
+        [&](std::size_t slot) {
+            const FlowRecord& r = table_.record(slot);
+            if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now_)) close(slot, true);
+        },
+        [] {});
 }
 
 void NatShard::expire(std::uint64_t now) {
@@ -356,58 +351,32 @@ void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint
     if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
     if (n == 0) return;
     if (!started_) {
-        // Minute 0 of the metrics is the minute of the first packet seen.
-        std::uint64_t first = in[0].ts;
-        for (std::size_t i = 1; i < n; ++i) first = std::min(first, in[i].ts);
-        cfg_.start_minute = first / kMinuteNs;
+        cfg_.start_minute = earliest_minute(in, n);
         started_ = true;
     }
     const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
     paths_.resize(n);
     NatPath* paths = paths_.data();
-    // Outbound packets go to their RSS queue's shard; replies to the shard that
-    // owns their port (path_of overrides the queue for them).
-    auto assign = [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-        if (cfg_.queues == 1)
-            std::fill(ids + begin, ids + end, std::uint16_t{0});
-        else
-            rss_.queue(in + begin, end - begin, ids + begin);
-        for (std::size_t i = begin; i < end; ++i) paths[i] = path_of(in[i], ids[i]);
-    };
-    if (workers == 1) {
-        ids_.resize(n);
-        std::uint16_t* ids = ids_.data();
-        assign(0, n, ids);
-        flow_pipeline(
-            n, [&](std::size_t i) -> const Packet& { return in[i]; },
-            [&](std::size_t i) -> NatShard& { return shards_[ids[i]]; },
-            [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
-                NatRewrite rw{};
-                verdicts[i] = static_cast<std::uint8_t>(shards_[ids[i]].handle(in[i], paths[i], kp, h, rw));
-                if (out != in) out[i] = in[i];  // copied as it is decided: one pass over the batch
-                apply(out[i], rw);
-            });
-        return;
-    }
-    grouped_verdicts_.resize(n);
-    grouped_rewrites_.resize(n);
-    dispatch_.run(
-        workers, n, cfg_.queues, assign,
-        [&](std::size_t s, const std::uint32_t* idx, std::size_t count, std::size_t first) {
-            flow_pipeline(
-                count, [&](std::size_t j) -> const Packet& { return in[idx[j]]; },
-                [&](std::size_t) -> NatShard& { return shards_[s]; },
-                [&](std::size_t j, const KeyedPacket& kp, std::uint64_t h) {
-                    NatRewrite& rw = grouped_rewrites_[first + j];
-                    rw = NatRewrite{};
-                    grouped_verdicts_[first + j] =
-                        static_cast<std::uint8_t>(shards_[s].handle(in[idx[j]], paths[idx[j]], kp, h, rw));
-                });
+    run_sharded(
+        dispatch_, shards_, grouped_, workers, in, n,
+        // Outbound packets go to their RSS queue's shard; replies to the shard
+        // that owns their port (path_of overrides the queue for them).
+        [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
+            if (cfg_.queues == 1)
+                std::fill(ids + begin, ids + end, std::uint16_t{0});
+            else
+                rss_.queue(in + begin, end - begin, ids + begin);
+            for (std::size_t i = begin; i < end; ++i) paths[i] = path_of(in[i], ids[i]);
         },
-        [&](std::size_t i, std::size_t pos) {
-            if (out != in) out[i] = in[i];
-            apply(out[i], grouped_rewrites_[pos]);
-            verdicts[i] = grouped_verdicts_[pos];
+        [&](NatShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
+            NatOutcome o{};
+            o.verdict = shard.handle(in[i], paths[i], kp, h, o.rewrite);
+            return o;
+        },
+        [&](std::size_t i, const NatOutcome& o) {
+            if (out != in) out[i] = in[i];  // copied as it is decided: one pass over the batch
+            apply(out[i], o.rewrite);
+            verdicts[i] = static_cast<std::uint8_t>(o.verdict);
         });
 }
 

@@ -78,6 +78,11 @@ struct NatRewrite {
     std::uint8_t what;  // 0: none, 1: source, 2: destination, 3: destination and ICMP identifier
 };
 
+struct NatOutcome {
+    NatRewrite rewrite;
+    Verdict verdict;
+};
+
 // One row of NatGateway::connections().
 struct NatConnection {
     std::uint64_t first_ts, last_ts;
@@ -155,10 +160,8 @@ private:
     Rss rss_;
     std::vector<NatShard> shards_;
     ShardDispatch dispatch_;
-    std::vector<std::uint16_t> ids_;
     std::vector<NatPath> paths_;
-    std::vector<std::uint8_t> grouped_verdicts_;
-    std::vector<NatRewrite> grouped_rewrites_;
+    std::vector<NatOutcome> grouped_;  // between the passes of the threaded path
 };
 
 }  // namespace hp

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "pipeline.hpp"
+#include "sharded_batch.hpp"
 
 namespace hp {
 namespace {
@@ -202,18 +202,13 @@ void NlbShard::close(std::size_t slot) {
 }
 
 void NlbShard::sweep(std::size_t slots) {
-    const std::size_t total = table_.slots();
-    for (std::size_t k = 0, at = cursor_ + slots; k < slots; ++k, ++at) {
-        while (at >= total) at -= total;
-        prefetch(&table_.record(at));
-    }
-    for (std::size_t k = 0; k < slots; ++k) {
-        if (table_.occupied(cursor_)) {
-            const FlowRecord& r = table_.record(cursor_);
-            if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now_)) close(cursor_);
-        }
-        cursor_ = cursor_ + 1 == total ? 0 : cursor_ + 1;
-    }
+    table_.sweep(
+        cursor_, slots,
+        [&](std::size_t slot) {
+            const FlowRecord& r = table_.record(slot);
+            if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now_)) close(slot);
+        },
+        [] {});
 }
 
 void NlbShard::expire(std::uint64_t now) {
@@ -258,58 +253,31 @@ void NetworkLoadBalancer::process(const Packet* in, std::size_t n, Packet* out, 
     if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
     if (n == 0) return;
     if (!started_) {
-        std::uint64_t first = in[0].ts;
-        for (std::size_t i = 1; i < n; ++i) first = std::min(first, in[i].ts);
-        cfg_.start_minute = first / kMinuteNs;
+        cfg_.start_minute = earliest_minute(in, n);
         started_ = true;
     }
-    auto apply = [](Packet& p, const NlbResult& r) {
-        if (!r.rewrite) return;
-        p.dst_ip = r.dst_ip, p.dst_port = r.dst_port;
-        if (r.snat) p.src_ip = r.src_ip, p.src_port = r.src_port;
-    };
-    auto assign = [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-        if (cfg_.queues == 1)
-            std::fill(ids + begin, ids + end, std::uint16_t{0});
-        else
-            rss_.queue(in + begin, end - begin, ids + begin);
-    };
     const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
-    if (workers == 1) {
-        ids_.resize(n);
-        std::uint16_t* ids = ids_.data();
-        assign(0, n, ids);
-        flow_pipeline(
-            n, [&](std::size_t i) -> const Packet& { return in[i]; },
-            [&](std::size_t i) -> NlbShard& { return shards_[ids[i]]; },
-            [&](std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
-                NlbResult r{};
-                verdicts[i] = static_cast<std::uint8_t>(shards_[ids[i]].handle(in[i], kp, h, r));
-                targets[i] = r.target;
-                if (out != in) out[i] = in[i];  // copied as it is decided: one pass over the batch
-                apply(out[i], r);
-            });
-        return;
-    }
-    grouped_verdicts_.resize(n);
-    grouped_results_.resize(n);
-    dispatch_.run(
-        workers, n, cfg_.queues, assign,
-        [&](std::size_t s, const std::uint32_t* idx, std::size_t count, std::size_t first) {
-            flow_pipeline(
-                count, [&](std::size_t j) -> const Packet& { return in[idx[j]]; },
-                [&](std::size_t) -> NlbShard& { return shards_[s]; },
-                [&](std::size_t j, const KeyedPacket& kp, std::uint64_t h) {
-                    NlbResult& r = grouped_results_[first + j];
-                    r = NlbResult{};
-                    grouped_verdicts_[first + j] = static_cast<std::uint8_t>(shards_[s].handle(in[idx[j]], kp, h, r));
-                });
+    run_sharded(
+        dispatch_, shards_, grouped_, workers, in, n,
+        [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
+            if (cfg_.queues == 1)
+                std::fill(ids + begin, ids + end, std::uint16_t{0});
+            else
+                rss_.queue(in + begin, end - begin, ids + begin);
         },
-        [&](std::size_t i, std::size_t pos) {
-            if (out != in) out[i] = in[i];
-            apply(out[i], grouped_results_[pos]);
-            verdicts[i] = grouped_verdicts_[pos];
-            targets[i] = grouped_results_[pos].target;
+        [&](NlbShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
+            NlbOutcome o{};
+            o.verdict = shard.handle(in[i], kp, h, o.result);
+            return o;
+        },
+        [&](std::size_t i, const NlbOutcome& o) {
+            if (out != in) out[i] = in[i];  // copied as it is decided: one pass over the batch
+            if (o.result.rewrite) {
+                out[i].dst_ip = o.result.dst_ip, out[i].dst_port = o.result.dst_port;
+                if (o.result.snat) out[i].src_ip = o.result.src_ip, out[i].src_port = o.result.src_port;
+            }
+            verdicts[i] = static_cast<std::uint8_t>(o.verdict);
+            targets[i] = o.result.target;
         });
 }
 

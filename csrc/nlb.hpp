@@ -66,6 +66,11 @@ struct NlbResult {
     bool rewrite, snat;
 };
 
+struct NlbOutcome {
+    NlbResult result;
+    Verdict verdict;
+};
+
 class alignas(64) NlbShard {
 public:
     NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, const std::vector<NlbTarget>& targets,
@@ -131,9 +136,7 @@ private:
     Rss rss_;
     std::vector<NlbShard> shards_;
     ShardDispatch dispatch_;
-    std::vector<std::uint16_t> ids_;
-    std::vector<std::uint8_t> grouped_verdicts_;
-    std::vector<NlbResult> grouped_results_;
+    std::vector<NlbOutcome> grouped_;  // between the passes of the threaded path
 };
 
 }  // namespace hp

@@ -13,6 +13,14 @@ namespace hp {
 
 inline constexpr std::uint64_t kMinuteNs = 60'000'000'000ULL;
 
+// The minute of the earliest of n packets (n > 0): minute 0 of a stage's metrics.
+template <class PacketT>
+std::uint64_t earliest_minute(const PacketT* pkts, std::size_t n) {
+    std::uint64_t first = pkts[0].ts;
+    for (std::size_t i = 1; i < n; ++i) first = std::min(first, pkts[i].ts);
+    return first / kMinuteNs;
+}
+
 template <std::size_t N>
 class PerMinute {
 public:

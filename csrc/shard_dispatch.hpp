@@ -19,6 +19,12 @@ namespace hp {
 
 class ShardDispatch {
 public:
+    // A per-packet shard buffer of n entries, kept across batches.
+    std::uint16_t* ids(std::size_t n) {
+        ids_.resize(n);
+        return ids_.data();
+    }
+
     // A pool of `workers` threads (the caller included), kept across batches.
     ThreadPool& pool(unsigned workers) {
         if (!pool_ || pool_->threads() != workers) pool_ = std::make_unique<ThreadPool>(workers);
