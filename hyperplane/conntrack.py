@@ -9,7 +9,6 @@ See ``docs/conntrack.md`` for the state machine and the timeouts.
 from __future__ import annotations
 
 import enum
-import os
 import secrets
 from dataclasses import dataclass, fields
 from typing import NamedTuple
@@ -19,6 +18,7 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.packets import Batch
+from hyperplane.stage import ShardedStage, default_threads
 from hyperplane.verdict import packet_counters
 
 FLOW_DTYPE: np.dtype[np.void] = _core.FLOW_DTYPE
@@ -115,15 +115,7 @@ class ProcessResult(NamedTuple):
     """A :class:`~hyperplane.verdict.Verdict` per packet."""
 
 
-def default_threads() -> int:
-    """The machine's cores (those this process may run on)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-class ConnTrack:
+class ConnTrack(ShardedStage[_core.ConnTrack]):
     """A connection tracker with room for ``capacity`` connections.
 
     ``queues`` shards the table by each packet's RSS queue (a symmetric Toeplitz
@@ -159,16 +151,6 @@ class ConnTrack:
         self._core = _core.ConnTrack(capacity, queues, self.timeouts.as_ns(), key, loose, early_drop)
 
     @property
-    def threads(self) -> int:
-        return self._threads
-
-    @threads.setter
-    def threads(self, value: int) -> None:
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"threads must be a positive integer, not {value!r}")
-        self._threads = value
-
-    @property
     def capacity(self) -> int:
         return self._core.capacity
 
@@ -185,12 +167,6 @@ class ConnTrack:
         """Track every packet of ``batch`` (in order of time); ``out=`` reuses the verdict array."""
         verdict = self._core.process(batch, out, self._threads)
         return ProcessResult(batch, verdict)
-
-    def expire(self, now_ns: int) -> None:
-        """Remove every connection idle past its timeout at ``now_ns`` (packet time)."""
-        if now_ns < 0:
-            raise ValueError(f"now_ns must be >= 0, not {now_ns}")
-        self._core.expire(now_ns)
 
     def flows(self) -> npt.NDArray[np.void]:
         """The connections held, as an array of :data:`FLOW_DTYPE` (``state`` is a :class:`TcpState`)."""

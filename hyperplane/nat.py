@@ -31,8 +31,9 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperplane import _core
-from hyperplane.conntrack import Timeouts, default_threads
+from hyperplane.conntrack import Timeouts
 from hyperplane.packets import Batch
+from hyperplane.stage import ShardedStage, default_threads, per_minute
 from hyperplane.verdict import packet_counters
 
 CONNECTION_DTYPE: np.dtype[np.void] = _core.NAT_CONNECTION_DTYPE
@@ -65,7 +66,7 @@ def _address(text: str, what: str) -> int:
         raise ValueError(f"{what}: {e}") from None
 
 
-class NatGateway:
+class NatGateway(ShardedStage[_core.NatGateway]):
     """A NAT gateway with the public addresses ``public_ips`` (AWS allows up to 8).
 
     ``private_cidrs`` are the networks whose sources are translated. ``capacity``
@@ -129,16 +130,6 @@ class NatGateway:
             max_pps or 0.0, (max_gbps or 0.0) * 1e9,
         )
 
-    @property
-    def threads(self) -> int:
-        return self._threads
-
-    @threads.setter
-    def threads(self, value: int) -> None:
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"threads must be a positive integer, not {value!r}")
-        self._threads = value
-
     def process(
         self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None
     ) -> ProcessResult:
@@ -146,12 +137,6 @@ class NatGateway:
         ``verdict_out=`` reuse memory."""
         packets, verdict = self._core.process(batch, out, verdict_out, self._threads)
         return ProcessResult(packets, verdict)
-
-    def expire(self, now_ns: int) -> None:
-        """Remove every connection idle past the timeout at ``now_ns`` (packet time)."""
-        if now_ns < 0:
-            raise ValueError(f"now_ns must be >= 0, not {now_ns}")
-        self._core.expire(now_ns)
 
     def connections(self) -> npt.NDArray[np.void]:
         """Live connections: private, remote and public tuples, state, first/last ts, packets and bytes."""
@@ -164,11 +149,7 @@ class NatGateway:
         Sums per minute, except ``ActiveConnectionCount``: the most TCP connections held at once
         during the minute (summed over shards).
         """
-        values = self._core.metric_values()
-        out = {name: values[:, k].copy() for k, name in enumerate(METRICS)}
-        start = self._core.start_minute
-        out["Timestamp"] = (np.arange(len(values), dtype=np.uint64) + np.uint64(start)) * np.uint64(60 * 10**9)
-        return out
+        return per_minute(METRICS, self._core.metric_values(), self._core.start_minute)
 
     @property
     def counters(self) -> dict[str, int]:

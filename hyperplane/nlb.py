@@ -23,9 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperplane import _core
-from hyperplane.conntrack import Timeouts, default_threads
+from hyperplane.conntrack import Timeouts
 from hyperplane.maglev import Maglev
 from hyperplane.packets import Batch, Proto
+from hyperplane.stage import ShardedStage, default_threads, per_minute
 from hyperplane.verdict import packet_counters
 
 METRICS: list[str] = list(_core.NLB_METRICS)
@@ -75,7 +76,7 @@ def _endpoint(address: str) -> tuple[int, int]:
         raise ValueError(f"target address {address!r}: {e}") from None
 
 
-class NetworkLoadBalancer:
+class NetworkLoadBalancer(ShardedStage[_core.NetworkLoadBalancer]):
     """``listeners`` are (port, "tcp"|"udp"); ``zones`` maps each enabled zone to its node's address.
 
     ``targets`` are :class:`Target`, or (address, zone) pairs. ``cross_zone`` lets a node
@@ -208,16 +209,6 @@ class NetworkLoadBalancer:
 
     # -- packets -----------------------------------------------------------------------
 
-    @property
-    def threads(self) -> int:
-        return self._threads
-
-    @threads.setter
-    def threads(self, value: int) -> None:
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"threads must be a positive integer, not {value!r}")
-        self._threads = value
-
     def process(
         self,
         batch: Batch,
@@ -231,12 +222,6 @@ class NetworkLoadBalancer:
         packets, verdict, target = self._core.process(batch, out, verdict_out, target_out, self._threads)
         return ProcessResult(packets, verdict, target)
 
-    def expire(self, now_ns: int) -> None:
-        """Forget flows idle past their timeout at ``now_ns``."""
-        if now_ns < 0:
-            raise ValueError(f"now_ns must be >= 0, not {now_ns}")
-        self._core.expire(now_ns)
-
     def flows_per_target(self) -> dict[str, int]:
         """Live flows held for each target."""
         counts = self._core.flows_per_target()
@@ -246,11 +231,7 @@ class NetworkLoadBalancer:
     def metrics(self) -> dict[str, npt.NDArray[np.uint64]]:
         """CloudWatch's metrics per minute of packet time, plus ``Timestamp`` (ns at each minute's
         start). ``ActiveFlowCount`` is the most flows held at once during the minute."""
-        values = self._core.metric_values()
-        out = {name: values[:, k].copy() for k, name in enumerate(METRICS)}
-        out["Timestamp"] = (np.arange(len(values), dtype=np.uint64) + np.uint64(self._core.start_minute)) * np.uint64(
-            60 * 10**9)
-        return out
+        return per_minute(METRICS, self._core.metric_values(), self._core.start_minute)
 
     @property
     def counters(self) -> dict[str, int]:
