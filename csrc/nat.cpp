@@ -391,18 +391,9 @@ std::vector<NatConnection> NatGateway::connections() const {
     return out;
 }
 
-std::vector<NatMinute> NatGateway::metrics() const {
-    std::vector<NatMinute> out;
-    for (const auto& s : shards_) s.add_metrics(out);
-    return out;
-}
+std::vector<NatMinute> NatGateway::metrics() const { return metrics_of<NatMinute>(shards_); }
 
-std::array<std::uint64_t, kVerdictCount> NatGateway::verdicts() const {
-    std::array<std::uint64_t, kVerdictCount> total{};
-    for (const auto& s : shards_)
-        for (std::size_t v = 0; v < kVerdictCount; ++v) total[v] += s.verdicts()[v];
-    return total;
-}
+std::array<std::uint64_t, kVerdictCount> NatGateway::verdicts() const { return verdicts_of(shards_); }
 
 std::size_t NatGateway::size() const {
     std::size_t n = 0;

@@ -285,18 +285,9 @@ void NetworkLoadBalancer::expire(std::uint64_t now) {
     for (auto& s : shards_) s.expire(now);
 }
 
-std::vector<NlbMinute> NetworkLoadBalancer::metrics() const {
-    std::vector<NlbMinute> out;
-    for (const auto& s : shards_) s.add_metrics(out);
-    return out;
-}
+std::vector<NlbMinute> NetworkLoadBalancer::metrics() const { return metrics_of<NlbMinute>(shards_); }
 
-std::array<std::uint64_t, kVerdictCount> NetworkLoadBalancer::verdicts() const {
-    std::array<std::uint64_t, kVerdictCount> total{};
-    for (const auto& s : shards_)
-        for (std::size_t v = 0; v < kVerdictCount; ++v) total[v] += s.verdicts()[v];
-    return total;
-}
+std::array<std::uint64_t, kVerdictCount> NetworkLoadBalancer::verdicts() const { return verdicts_of(shards_); }
 
 std::vector<std::uint64_t> NetworkLoadBalancer::flows_per_target() const {
     std::vector<std::uint64_t> out(targets_.size(), 0);

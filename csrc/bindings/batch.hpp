@@ -19,6 +19,10 @@ namespace py = pybind11;
 // A 1-D, C-contiguous, 8-byte aligned array of PACKET_DTYPE; `writable` for stages that rewrite.
 py::array packet_batch(const py::handle& obj, const char* name, bool writable = false);
 
+// The batch a stage writes its packets into: `out` (checked: writable, n packets;
+// it may be the input itself) or, when None, a new array like `batch`.
+py::array output_batch(const py::object& out, const py::array& batch, const char* name);
+
 inline const Packet* packets_of(const py::array& batch) {
     return static_cast<const Packet*>(batch.data());
 }

@@ -55,14 +55,7 @@ void register_nat(py::module_& m) {
                unsigned threads) {
                 const auto pkts = packet_batch(batch, "batch");
                 const auto n = static_cast<std::size_t>(pkts.shape(0));
-                py::array result;
-                if (out.is_none()) {
-                    result = py::array(pkts.dtype(), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
-                } else {
-                    result = packet_batch(out, "out", true);
-                    if (static_cast<std::size_t>(result.shape(0)) != n)
-                        throw py::value_error("out must hold " + std::to_string(n) + " packets");
-                }
+                py::array result = output_batch(out, pkts, "out");
                 auto verdicts = output_array<std::uint8_t>(verdict_out, n, "verdict_out");
                 const Packet* in = packets_of(pkts);
                 auto* dst = static_cast<Packet*>(result.mutable_data());

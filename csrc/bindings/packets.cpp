@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace hp::bind {
 
@@ -24,6 +25,15 @@ py::array packet_batch(const py::handle& obj, const char* name, bool writable) {
     if (writable && !arr.writeable())
         throw py::value_error(arg + " is read-only, and this stage rewrites packets in place");
     return arr;
+}
+
+py::array output_batch(const py::object& out, const py::array& batch, const char* name) {
+    const auto n = batch.shape(0);
+    if (out.is_none()) return py::array(batch.dtype(), std::vector<py::ssize_t>{n});
+    py::array result = packet_batch(out, name, true);
+    if (result.shape(0) != n)
+        throw py::value_error(std::string(name) + " must hold " + std::to_string(n) + " packets");
+    return result;
 }
 
 Timeouts timeouts_from(const py::object& timeouts_ns) {
