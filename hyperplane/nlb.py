@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.conntrack import Timeouts
+from hyperplane.health import CHECK_INTERVAL_S, HealthChange, Outage, health_changes
 from hyperplane.maglev import Maglev
 from hyperplane.packets import Batch, Proto
 from hyperplane.stage import ShardedStage, default_threads, per_minute
@@ -221,6 +222,27 @@ class NetworkLoadBalancer(ShardedStage[_core.NetworkLoadBalancer]):
         ``verdict_out=`` and ``target_out=`` reuse memory."""
         packets, verdict, target = self._core.process(batch, out, verdict_out, target_out, self._threads)
         return ProcessResult(packets, verdict, target)
+
+    def process_with_outages(
+        self, batch: Batch, outages: Sequence[Outage], *, first_check_ns: int = 0, interval_s: float = CHECK_INTERVAL_S
+    ) -> tuple[ProcessResult, list[HealthChange]]:
+        """Balance ``batch`` (sorted by time) while targets go down and come back.
+
+        Each change the health checks would see (every ``interval_s`` from
+        ``first_check_ns``; unhealthy after 2 failures, healthy after 5 passes) is applied at
+        its packet time, between the packets before and after it. Returns the result for
+        the whole batch and the changes applied."""
+        if len(batch) == 0:
+            return self.process(batch), []
+        changes = health_changes(outages, int(batch["ts"].max()), interval_s=interval_s, first_check_ns=first_check_ns)
+        cuts = np.searchsorted(batch["ts"], [c.ts_ns for c in changes], side="left")
+        parts, start = [], 0
+        for change, cut in zip(changes, cuts):
+            parts.append(self.process(batch[start:cut]))
+            self.set_health(change.address, change.healthy)
+            start = int(cut)
+        parts.append(self.process(batch[start:]))
+        return ProcessResult(*(np.concatenate([getattr(p, f) for p in parts]) for f in ProcessResult._fields)), changes
 
     def flows_per_target(self) -> dict[str, int]:
         """Live flows held for each target."""
