@@ -29,4 +29,5 @@ def test_established(benchmark: BenchmarkFixture, workload: Workload, flows: int
     _, lookups, _ = workload.established(flows)
     out = np.empty(len(lookups), dtype=np.uint8)
     benchmark(ct.process, lookups, out=out)
-    benchmark.extra_info["mpps"] = LOOKUPS / benchmark.stats.stats.median / 1e6
+    if benchmark.stats:  # None under --benchmark-disable
+        benchmark.extra_info["mpps"] = LOOKUPS / benchmark.stats.stats.median / 1e6
