@@ -89,8 +89,6 @@ public:
         return h ^ (ports & (0U - static_cast<std::uint32_t>(rss_hashes_ports(p, fragments_))));
     }
 
-    std::uint16_t queue_one(const Packet& p) const { return indirection_[hash_one(p) & mask_]; }
-
 private:
     RssKey key_;
     ToeplitzTable table_;

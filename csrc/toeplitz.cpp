@@ -54,11 +54,4 @@ ToeplitzTable::ToeplitzTable(const std::uint8_t* key, std::size_t key_len, std::
     }
 }
 
-std::uint32_t ToeplitzTable::hash(const std::uint8_t* data, std::size_t len) const {
-    if (len > tables_.size()) throw std::invalid_argument("toeplitz input longer than the tables");
-    std::uint32_t h = 0;
-    for (std::size_t i = 0; i < len; ++i) h ^= tables_[i][data[i]];
-    return h;
-}
-
 }  // namespace hp

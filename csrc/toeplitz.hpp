@@ -28,10 +28,6 @@ public:
     // Contribution of byte `value` (0..255) at byte position `pos` of the input.
     std::uint32_t at(std::size_t pos, std::uint32_t value) const { return tables_[pos][value]; }
 
-    std::uint32_t hash(const std::uint8_t* data, std::size_t len) const;
-
-    std::size_t input_len() const { return tables_.size(); }
-
 private:
     std::vector<std::array<std::uint32_t, 256>> tables_;
 };
