@@ -52,11 +52,3 @@ def packet_counters(per_verdict: Sequence[int]) -> dict[str, int]:
     ``packets`` = ``forwarded`` + every other verdict: nothing is lost uncounted.
     """
     return {"packets": int(sum(per_verdict))} | {counter_name(v): int(per_verdict[v]) for v in Verdict}
-
-
-def counts(verdicts: object) -> dict[str, int]:
-    """Packets per verdict name, for every verdict (zeros included), from a uint8 verdict array."""
-    import numpy as np
-
-    tally = np.bincount(np.asarray(verdicts, dtype=np.uint8), minlength=len(Verdict))
-    return {v.name: int(tally[v]) for v in Verdict}
