@@ -10,7 +10,9 @@
 // table never grows in the packet path.
 #pragma once
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -138,7 +140,9 @@ private:
     };
     static constexpr std::uint8_t kEmpty = 0x80;
     static std::uint8_t tag(std::uint64_t h) { return static_cast<std::uint8_t>(h & 0x7f); }
-    // Bit i set: slot i of group g has tag t (or, for empties, is empty).
+    // Bit i set: slot i of group g has tag t (or, for empties, is empty). One
+    // SSE2 compare where there is SSE2; a byte loop (same result) elsewhere.
+#if defined(__SSE2__)
     unsigned match(std::size_t g, std::uint8_t t) const {
         const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
         const __m128i want = _mm_set1_epi8(static_cast<char>(t));
@@ -148,6 +152,18 @@ private:
         const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
         return static_cast<unsigned>(_mm_movemask_epi8(ctrl)) & kSlotMask;
     }
+#else
+    unsigned match(std::size_t g, std::uint8_t t) const {
+        unsigned bits = 0;
+        for (unsigned i = 0; i < kGroupSlots; ++i) bits |= static_cast<unsigned>(ctrl_[g].bytes[i] == t) << i;
+        return bits;
+    }
+    unsigned empties(std::size_t g) const {
+        unsigned bits = 0;
+        for (unsigned i = 0; i < kGroupSlots; ++i) bits |= static_cast<unsigned>(ctrl_[g].bytes[i] >> 7) << i;
+        return bits;
+    }
+#endif
     static constexpr unsigned kSlotMask = (1U << kGroupSlots) - 1;
 
     struct FreeDeleter {
