@@ -232,10 +232,7 @@ void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdict
     run_sharded(
         dispatch_, shards_, grouped_, workers, pkts, n,
         [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-            if (cfg_.queues == 1)
-                std::fill(ids + begin, ids + end, std::uint16_t{0});
-            else
-                shards(pkts + begin, end - begin, ids + begin);
+            rss_shards(rss_, cfg_.queues, pkts, begin, end, ids);
         },
         [&](ConnTrackShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
             return shard.handle(pkts[i], kp, h);

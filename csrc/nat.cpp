@@ -362,10 +362,7 @@ void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint
         // Outbound packets go to their RSS queue's shard; replies to the shard
         // that owns their port (path_of overrides the queue for them).
         [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-            if (cfg_.queues == 1)
-                std::fill(ids + begin, ids + end, std::uint16_t{0});
-            else
-                rss_.queue(in + begin, end - begin, ids + begin);
+            rss_shards(rss_, cfg_.queues, in, begin, end, ids);
             for (std::size_t i = begin; i < end; ++i) paths[i] = path_of(in[i], ids[i]);
         },
         [&](NatShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {

@@ -260,10 +260,7 @@ void NetworkLoadBalancer::process(const Packet* in, std::size_t n, Packet* out, 
     run_sharded(
         dispatch_, shards_, grouped_, workers, in, n,
         [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-            if (cfg_.queues == 1)
-                std::fill(ids + begin, ids + end, std::uint16_t{0});
-            else
-                rss_.queue(in + begin, end - begin, ids + begin);
+            rss_shards(rss_, cfg_.queues, in, begin, end, ids);
         },
         [&](NlbShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
             NlbOutcome o{};

@@ -5,6 +5,7 @@
 // worker runs its shards' packets through the pipeline.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -12,10 +13,21 @@
 
 #include "packet.hpp"
 #include "pipeline.hpp"
+#include "rss.hpp"
 #include "shard_dispatch.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
+
+// The usual shard assignment: each packet's RSS queue (all shard 0 with one queue,
+// without hashing).
+inline void rss_shards(const Rss& rss, std::size_t queues, const Packet* in, std::size_t begin, std::size_t end,
+                       std::uint16_t* ids) {
+    if (queues == 1)
+        std::fill(ids + begin, ids + end, std::uint16_t{0});
+    else
+        rss.queue(in + begin, end - begin, ids + begin);
+}
 
 // assign(begin, end, ids): the shard of each packet in [begin, end).
 // decide(shard, i, keyed, hash) -> Result: packet i, handled by its shard.
