@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from hyperplane import bench, cli
 
 
 def test_bench_quick_end_to_end(tmp_path: Path) -> None:
-    exe = shutil.which("hyperplane")
-    assert exe, "the hyperplane command is not installed"
+    # The console script installed beside this interpreter (a venv's bin/), so that a
+    # `hyperplane` elsewhere on PATH is never the one tested.
+    exe = shutil.which("hyperplane", path=str(Path(sys.executable).parent))
+    assert exe, f"the hyperplane command is not installed beside {sys.executable}"
     report_path = tmp_path / "report.json"
     done = subprocess.run([exe, "bench", "--quick", "--json", str(report_path)], capture_output=True,
                           text=True, check=True, timeout=300)
