@@ -33,7 +33,7 @@ import numpy.typing as npt
 from hyperplane import _core
 
 PACKET_DTYPE: np.dtype[np.void] = _core.PACKET_DTYPE
-"""One packet: 32 bytes, aligned. The layout is defined once, in ``csrc/packet.hpp``."""
+"""One packet: 32 bytes, aligned. The layout is defined once, in ``csrc/core/packet.hpp``."""
 
 Batch = npt.NDArray[np.void]
 """A 1-D array of :data:`PACKET_DTYPE`."""

@@ -1,7 +1,7 @@
 """What happened to each packet: the one list of verdicts and drop reasons.
 
 This class is the single place verdicts are defined. The build generates the
-C++ enum (``csrc/gen_verdicts.py`` reads this file), counters are indexed by
+C++ enum (``csrc/gen/gen_verdicts.py`` reads this file), counters are indexed by
 these values, and reports print the labels. Add a reason here, at the end.
 """
 

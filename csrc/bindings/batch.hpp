@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <string>
 
-#include "../flow_key.hpp"
-#include "../packet.hpp"
-#include "../timeouts.hpp"
+#include "core/flow_key.hpp"
+#include "core/packet.hpp"
+#include "core/timeouts.hpp"
 
 namespace hp::bind {
 

@@ -1,11 +1,11 @@
-#include "../conntrack.hpp"
+#include "stages/conntrack.hpp"
 
 #include <cstring>
 #include <string>
 
 #include <pybind11/stl.h>
 
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 namespace hp::bind {
 namespace {

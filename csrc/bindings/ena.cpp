@@ -1,4 +1,4 @@
-#include "../ena_interface.hpp"
+#include "stages/ena_interface.hpp"
 
 #include <pybind11/stl.h>
 
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 namespace hp::bind {
 

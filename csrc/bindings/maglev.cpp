@@ -1,4 +1,4 @@
-#include "../maglev.hpp"
+#include "hash/maglev.hpp"
 
 #include <cstring>
 #include <string>
@@ -6,7 +6,7 @@
 
 #include <pybind11/stl.h>
 
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 namespace hp::bind {
 

@@ -1,6 +1,6 @@
 // hyperplane._core: the compiled engine. Each submodule of the core has its
 // own small binding file; this one only assembles them.
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "hyperplane's C++ packet engine";

@@ -1,4 +1,4 @@
-#include "../nat.hpp"
+#include "stages/nat.hpp"
 
 #include <pybind11/stl.h>
 
@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 namespace hp::bind {
 namespace {

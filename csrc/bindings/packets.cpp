@@ -1,4 +1,4 @@
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 #include <cstdint>
 #include <cstring>

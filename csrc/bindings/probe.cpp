@@ -1,6 +1,6 @@
-#include "../memory_probe.hpp"
+#include "probe/memory_probe.hpp"
 
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 namespace hp::bind {
 

@@ -1,11 +1,11 @@
-#include "../rss.hpp"
+#include "hash/rss.hpp"
 
 #include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "batch.hpp"
+#include "bindings/batch.hpp"
 
 namespace hp::bind {
 namespace {

@@ -1,4 +1,4 @@
-#include "toeplitz.hpp"
+#include "hash/toeplitz.hpp"
 
 #include <stdexcept>
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "flow_key.hpp"
+#include "core/flow_key.hpp"
 
 namespace hp {
 

@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "flow_key.hpp"
-#include "prefetch.hpp"
+#include "core/flow_key.hpp"
+#include "core/prefetch.hpp"
 
 namespace hp {
 

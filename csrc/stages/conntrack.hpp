@@ -9,11 +9,11 @@
 #include <memory>
 #include <vector>
 
-#include "flow_table.hpp"
-#include "packet.hpp"
-#include "rss.hpp"
-#include "shard_dispatch.hpp"
-#include "timeouts.hpp"
+#include "table/flow_table.hpp"
+#include "core/packet.hpp"
+#include "hash/rss.hpp"
+#include "runtime/shard_dispatch.hpp"
+#include "core/timeouts.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {

@@ -16,14 +16,14 @@
 #include <cstdint>
 #include <vector>
 
-#include "destination_counts.hpp"
-#include "flow_table.hpp"
-#include "per_minute.hpp"
-#include "packet.hpp"
-#include "rss.hpp"
-#include "shard_dispatch.hpp"
-#include "timeouts.hpp"
-#include "token_bucket.hpp"
+#include "table/destination_counts.hpp"
+#include "table/flow_table.hpp"
+#include "metrics/per_minute.hpp"
+#include "core/packet.hpp"
+#include "hash/rss.hpp"
+#include "runtime/shard_dispatch.hpp"
+#include "core/timeouts.hpp"
+#include "limits/token_bucket.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {

@@ -1,4 +1,4 @@
-#include "ena_interface.hpp"
+#include "stages/ena_interface.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "toeplitz_gfni.hpp"
+#include "hash/toeplitz_gfni.hpp"
 
 #include <stdexcept>
 

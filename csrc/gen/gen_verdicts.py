@@ -21,7 +21,7 @@ def main(source: str, target: str) -> None:
     if values != list(range(len(values))):
         sys.exit(f"{source}: verdict values must be 0, 1, 2, ... in order, got {values}")
     lines = [
-        "// Generated from hyperplane/verdict.py by csrc/gen_verdicts.py: do not edit.",
+        "// Generated from hyperplane/verdict.py by csrc/gen/gen_verdicts.py: do not edit.",
         "#pragma once",
         "#include <cstddef>",
         "#include <cstdint>",

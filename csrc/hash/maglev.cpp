@@ -1,4 +1,4 @@
-#include "maglev.hpp"
+#include "hash/maglev.hpp"
 
 #include <algorithm>
 #include <stdexcept>

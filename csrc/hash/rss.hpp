@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "packet.hpp"
-#include "toeplitz.hpp"
-#include "toeplitz_gfni.hpp"
+#include "core/packet.hpp"
+#include "hash/toeplitz.hpp"
+#include "hash/toeplitz_gfni.hpp"
 
 namespace hp {
 

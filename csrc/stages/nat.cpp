@@ -1,10 +1,10 @@
-#include "nat.hpp"
+#include "stages/nat.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
-#include "sharded_batch.hpp"
+#include "runtime/sharded_batch.hpp"
 
 namespace hp {
 namespace {

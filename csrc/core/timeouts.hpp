@@ -5,9 +5,9 @@
 #include <array>
 #include <cstdint>
 
-#include "flow_table.hpp"
-#include "packet.hpp"
-#include "tcp_state.hpp"
+#include "table/flow_table.hpp"
+#include "core/packet.hpp"
+#include "core/tcp_state.hpp"
 
 namespace hp {
 

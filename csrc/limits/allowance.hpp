@@ -21,7 +21,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "flow_key.hpp"  // uint128
+#include "core/flow_key.hpp"  // uint128
 
 namespace hp {
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "thread_pool.hpp"
+#include "runtime/thread_pool.hpp"
 
 namespace hp {
 

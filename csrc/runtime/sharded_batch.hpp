@@ -11,10 +11,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "packet.hpp"
-#include "pipeline.hpp"
-#include "rss.hpp"
-#include "shard_dispatch.hpp"
+#include "core/packet.hpp"
+#include "runtime/pipeline.hpp"
+#include "hash/rss.hpp"
+#include "runtime/shard_dispatch.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {

@@ -1,4 +1,4 @@
-#include "memory_probe.hpp"
+#include "probe/memory_probe.hpp"
 
 #include <sys/mman.h>
 
@@ -8,7 +8,7 @@
 #include <new>
 #include <stdexcept>
 
-#include "flow_key.hpp"
+#include "core/flow_key.hpp"
 
 namespace hp {
 namespace {

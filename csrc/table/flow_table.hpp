@@ -19,8 +19,8 @@
 #include <cstring>
 #include <memory>
 
-#include "flow_key.hpp"
-#include "prefetch.hpp"
+#include "core/flow_key.hpp"
+#include "core/prefetch.hpp"
 
 namespace hp {
 

@@ -1,4 +1,4 @@
-#include "flow_table.hpp"
+#include "table/flow_table.hpp"
 
 #include <sys/mman.h>
 

@@ -10,13 +10,13 @@
 #include <cstdint>
 #include <vector>
 
-#include "destination_counts.hpp"
-#include "flow_table.hpp"
-#include "packet.hpp"
-#include "per_minute.hpp"
-#include "rss.hpp"
-#include "shard_dispatch.hpp"
-#include "timeouts.hpp"
+#include "table/destination_counts.hpp"
+#include "table/flow_table.hpp"
+#include "core/packet.hpp"
+#include "metrics/per_minute.hpp"
+#include "hash/rss.hpp"
+#include "runtime/shard_dispatch.hpp"
+#include "core/timeouts.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {

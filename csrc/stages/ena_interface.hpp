@@ -21,12 +21,12 @@
 #include <memory>
 #include <vector>
 
-#include "allowance.hpp"
-#include "conntrack.hpp"
-#include "flow_key.hpp"
-#include "packet.hpp"
-#include "rss.hpp"
-#include "timeouts.hpp"
+#include "limits/allowance.hpp"
+#include "stages/conntrack.hpp"
+#include "core/flow_key.hpp"
+#include "core/packet.hpp"
+#include "hash/rss.hpp"
+#include "core/timeouts.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {

@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "packet.hpp"
+#include "core/packet.hpp"
 
 namespace hp {
 

@@ -1,6 +1,6 @@
-#include "rss.hpp"
+#include "hash/rss.hpp"
 
-#include "cpu.hpp"
+#include "core/cpu.hpp"
 
 #include <stdexcept>
 #include <utility>

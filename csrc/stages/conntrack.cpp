@@ -1,6 +1,6 @@
-#include "conntrack.hpp"
+#include "stages/conntrack.hpp"
 
-#include "sharded_batch.hpp"
+#include "runtime/sharded_batch.hpp"
 
 #include <algorithm>
 #include <stdexcept>

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "packet.hpp"
+#include "core/packet.hpp"
 
 namespace hp {
 
