@@ -22,7 +22,6 @@ class Rss:
     def indirection(self, table: npt.ArrayLike) -> None: ...
 
 FLOW_DTYPE: np.dtype[np.void]
-CONNTRACK_EVENTS: list[str]
 FLOW_RECORD_BYTES: int
 
 class ConnTrack:
@@ -64,7 +63,6 @@ def maglev_lookup(
 ) -> npt.NDArray[np.uint32]: ...
 
 NAT_CONNECTION_DTYPE: np.dtype[np.void]
-NAT_METRICS: list[str]
 
 class NatGateway:
     def __init__(
@@ -95,7 +93,6 @@ class NatGateway:
     def start_minute(self) -> int: ...
     def __len__(self) -> int: ...
 
-NLB_METRICS: list[str]
 
 class NetworkLoadBalancer:
     def __init__(
@@ -132,7 +129,6 @@ class NetworkLoadBalancer:
     def start_minute(self) -> int: ...
     def __len__(self) -> int: ...
 
-ENA_COUNTERS: list[str]
 
 class EnaInterface:
     def __init__(

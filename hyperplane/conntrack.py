@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperplane import _core
+from hyperplane.counters import CONNTRACK_EVENTS
 from hyperplane.packets import Batch
 from hyperplane.stage import ShardedStage, default_threads
 from hyperplane.verdict import packet_counters
@@ -185,7 +186,7 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         """
         verdicts, events = self._core.counter_values()
         out = packet_counters(verdicts)
-        out |= dict(zip(_core.CONNTRACK_EVENTS, events))
+        out |= dict(zip(CONNTRACK_EVENTS.names, events))
         out |= {"live": len(self), "capacity": self.capacity}
         return out
 

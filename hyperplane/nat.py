@@ -32,12 +32,13 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.conntrack import Timeouts
+from hyperplane.counters import NAT_METRICS
 from hyperplane.packets import Batch
 from hyperplane.stage import ShardedStage, default_threads, per_minute
 from hyperplane.verdict import packet_counters
 
 CONNECTION_DTYPE: np.dtype[np.void] = _core.NAT_CONNECTION_DTYPE
-METRICS: list[str] = list(_core.NAT_METRICS)
+METRICS: list[str] = NAT_METRICS.names
 """CloudWatch's NAT gateway metrics, in the order of :attr:`NatGateway.metrics`."""
 
 IDLE_TIMEOUT_S = 350.0

@@ -24,13 +24,14 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.conntrack import Timeouts
+from hyperplane.counters import NLB_METRICS
 from hyperplane.health import CHECK_INTERVAL_S, HealthChange, Outage, health_changes
 from hyperplane.maglev import Maglev
 from hyperplane.packets import Batch, Proto
 from hyperplane.stage import ShardedStage, default_threads, per_minute
 from hyperplane.verdict import packet_counters
 
-METRICS: list[str] = list(_core.NLB_METRICS)
+METRICS: list[str] = NLB_METRICS.names
 NO_TARGET = 0xFFFFFFFF
 """The ``target`` of a packet that went to none."""
 

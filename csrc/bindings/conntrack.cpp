@@ -10,9 +10,6 @@
 namespace hp::bind {
 namespace {
 
-constexpr const char* kEventNames[kCtEvents] = {"created",  "tracked", "ignored",   "untracked",
-                                                "reopened", "expired", "early_drop"};
-
 ConnTrackConfig config_from(std::size_t capacity, unsigned queues, const py::object& timeouts_ns,
                             const py::bytes& hash_key, bool loose, bool early_drop) {
     ConnTrackConfig cfg;
@@ -29,9 +26,6 @@ void register_conntrack(py::module_& m) {
                          orig_src_ip, orig_dst_ip, reply_src_ip, reply_dst_ip, orig_src_port, orig_dst_port,
                          reply_src_port, reply_dst_port, shard, proto, state, replied, stream);
     m.attr("FLOW_DTYPE") = py::dtype::of<FlowInfo>();
-    py::list events;
-    for (const char* name : kEventNames) events.append(name);
-    m.attr("CONNTRACK_EVENTS") = events;
     m.attr("FLOW_RECORD_BYTES") = sizeof(FlowRecord);
 
     py::class_<ConnTrack>(m, "ConnTrack")

@@ -15,11 +15,6 @@ void register_ena(py::module_& m);
 
 namespace {
 
-// ENA's names, in EnaCounter's order.
-constexpr const char* kCounterNames[kEnaCounters] = {
-    "bw_in_allowance_exceeded",     "bw_out_allowance_exceeded",    "pps_allowance_exceeded",
-    "conntrack_allowance_exceeded", "linklocal_allowance_exceeded", "flow_allowance_exceeded"};
-
 std::vector<EnaNetwork> networks(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs) {
     std::vector<EnaNetwork> out;
     for (const auto& [base, mask] : pairs) out.push_back({base, mask});
@@ -36,10 +31,6 @@ EnaDirection direction_of(const std::string& name) {
 }  // namespace
 
 void register_ena(py::module_& m) {
-    py::list names;
-    for (const char* name : kCounterNames) names.append(name);
-    m.attr("ENA_COUNTERS") = names;
-
     py::class_<EnaInterface>(m, "EnaInterface")
         .def(py::init([](unsigned queues, const py::bytes& rss_key, const std::string& direction,
                          const std::vector<std::pair<std::uint32_t, std::uint32_t>>& instance,
@@ -115,7 +106,7 @@ void register_ena(py::module_& m) {
         .def("counter_values", [](const EnaInterface& eni) {
             py::dict out;
             const auto& c = eni.counters();
-            for (std::size_t i = 0; i < kEnaCounters; ++i) out[kCounterNames[i]] = c[i];
+            for (std::size_t i = 0; i < kEnaCounterCount; ++i) out[kEnaCounterNames[i]] = c[i];
             out["conntrack_allowance_available"] = eni.conntrack_available();
             return out;
         })

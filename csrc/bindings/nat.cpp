@@ -10,24 +10,10 @@
 #include "bindings/batch.hpp"
 
 namespace hp::bind {
-namespace {
-
-// CloudWatch's names, in NatMetric's order.
-constexpr const char* kMetricNames[kNatMetrics] = {
-    "ActiveConnectionCount",  "ConnectionAttemptCount",  "ConnectionEstablishedCount", "ErrorPortAllocation",
-    "IdleTimeoutCount",       "PacketsDropCount",        "BytesInFromDestination",     "BytesInFromSource",
-    "BytesOutToDestination",  "BytesOutToSource",        "PacketsInFromDestination",   "PacketsInFromSource",
-    "PacketsOutToDestination", "PacketsOutToSource"};
-
-}  // namespace
-
 void register_nat(py::module_& m) {
     PYBIND11_NUMPY_DTYPE(NatConnection, first_ts, last_ts, bytes_out, bytes_in, packets_out, packets_in, private_ip,
                          remote_ip, public_ip, private_port, remote_port, public_port, shard, proto, state);
     m.attr("NAT_CONNECTION_DTYPE") = py::dtype::of<NatConnection>();
-    py::list names;
-    for (const char* name : kMetricNames) names.append(name);
-    m.attr("NAT_METRICS") = names;
 
     py::class_<NatGateway>(m, "NatGateway")
         .def(py::init([](std::size_t capacity, unsigned queues, std::vector<std::uint32_t> public_ips,
@@ -84,7 +70,7 @@ void register_nat(py::module_& m) {
         })
         .def("metric_values", [](const NatGateway& nat) {
             const auto minutes = nat.metrics();
-            py::array_t<std::uint64_t> out({static_cast<py::ssize_t>(minutes.size()), static_cast<py::ssize_t>(kNatMetrics)});
+            py::array_t<std::uint64_t> out({static_cast<py::ssize_t>(minutes.size()), static_cast<py::ssize_t>(kNatMetricCount)});
             if (!minutes.empty()) std::memcpy(out.mutable_data(), minutes.data(), minutes.size() * sizeof(NatMinute));
             return out;
         })

@@ -10,20 +10,7 @@
 #include "bindings/batch.hpp"
 
 namespace hp::bind {
-namespace {
-
-// CloudWatch's names, in NlbMetric's order.
-constexpr const char* kMetricNames[kNlbMetrics] = {"ActiveFlowCount",      "NewFlowCount",
-                                                   "ProcessedPackets",     "ProcessedBytes",
-                                                   "TCP_ELB_Reset_Count",  "TCP_Client_Reset_Count",
-                                                   "PortAllocationErrorCount"};
-
-}  // namespace
-
 void register_nlb(py::module_& m) {
-    py::list names;
-    for (const char* name : kMetricNames) names.append(name);
-    m.attr("NLB_METRICS") = names;
 
     py::class_<NetworkLoadBalancer>(m, "NetworkLoadBalancer")
         .def(py::init([](std::size_t capacity, unsigned queues, std::vector<std::uint32_t> nodes,
@@ -98,7 +85,7 @@ void register_nlb(py::module_& m) {
             }, py::arg("now_ns"))
         .def("metric_values", [](const NetworkLoadBalancer& nlb) {
             const auto minutes = nlb.metrics();
-            py::array_t<std::uint64_t> out({static_cast<py::ssize_t>(minutes.size()), static_cast<py::ssize_t>(kNlbMetrics)});
+            py::array_t<std::uint64_t> out({static_cast<py::ssize_t>(minutes.size()), static_cast<py::ssize_t>(kNlbMetricCount)});
             if (!minutes.empty()) std::memcpy(out.mutable_data(), minutes.data(), minutes.size() * sizeof(NlbMinute));
             return out;
         })

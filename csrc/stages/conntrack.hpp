@@ -14,30 +14,18 @@
 #include "hash/rss.hpp"
 #include "runtime/shard_dispatch.hpp"
 #include "core/timeouts.hpp"
+#include "counters.gen.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
 
-// Events counted beside the verdicts (which count every packet once).
-enum class CtEvent : std::uint8_t {
-    created,      // connections created
-    tracked,      // packets that found their connection
-    ignored,      // TCP packets the state machine ignores (forwarded, state kept)
-    untracked,    // packets no connection covers (ICMP other than echo): forwarded
-    reopened,     // SYN on a closed connection's tuple: the old one replaced
-    expired,      // connections removed after their timeout
-    early_drop,   // unconfirmed connections evicted to make room
-    count_
-};
-inline constexpr std::size_t kCtEvents = static_cast<std::size_t>(CtEvent::count_);
-
 struct ConnTrackCounters {
     std::array<std::uint64_t, kVerdictCount> verdicts{};
-    std::array<std::uint64_t, kCtEvents> events{};
+    std::array<std::uint64_t, kCtEventCount> events{};
 
     void add(const ConnTrackCounters& o) {
         for (std::size_t i = 0; i < kVerdictCount; ++i) verdicts[i] += o.verdicts[i];
-        for (std::size_t i = 0; i < kCtEvents; ++i) events[i] += o.events[i];
+        for (std::size_t i = 0; i < kCtEventCount; ++i) events[i] += o.events[i];
     }
 };
 

@@ -27,21 +27,10 @@
 #include "core/packet.hpp"
 #include "hash/rss.hpp"
 #include "core/timeouts.hpp"
+#include "counters.gen.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
-
-// ENA's counters (ethtool -S names), then the one the model adds.
-enum class EnaCounter : std::uint8_t {
-    bw_in_allowance_exceeded,
-    bw_out_allowance_exceeded,
-    pps_allowance_exceeded,
-    conntrack_allowance_exceeded,
-    linklocal_allowance_exceeded,
-    flow_allowance_exceeded,  // not an ENA counter: AWS publishes none for the single-flow limit
-    count_
-};
-inline constexpr std::size_t kEnaCounters = static_cast<std::size_t>(EnaCounter::count_);
 
 struct EnaNetwork {
     std::uint32_t base, mask;
@@ -149,7 +138,7 @@ public:
     void process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, std::uint64_t* delay_ns);
     void expire(std::uint64_t now);
 
-    const std::array<std::uint64_t, kEnaCounters>& counters() const { return counters_; }
+    const std::array<std::uint64_t, kEnaCounterCount>& counters() const { return counters_; }
     std::uint64_t conntrack_available() const;
     const std::array<std::uint64_t, kVerdictCount>& verdicts() const { return verdicts_; }
     const EnaQueueStats& queue_stats() const { return queue_stats_; }
@@ -183,7 +172,7 @@ private:
     std::vector<std::uint64_t> waiting_[2];
     bool started_ = false;
     std::uint64_t now_ = 0;
-    std::array<std::uint64_t, kEnaCounters> counters_{};
+    std::array<std::uint64_t, kEnaCounterCount> counters_{};
     std::array<std::uint64_t, kVerdictCount> verdicts_{};
     EnaQueueStats queue_stats_;
     DelayHistogram waits_;

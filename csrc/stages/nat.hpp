@@ -24,30 +24,12 @@
 #include "runtime/shard_dispatch.hpp"
 #include "core/timeouts.hpp"
 #include "limits/token_bucket.hpp"
+#include "counters.gen.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
 
-// CloudWatch's metrics for a NAT gateway, per minute of packet time.
-enum class NatMetric : std::uint8_t {
-    active_connection_count,
-    connection_attempt_count,
-    connection_established_count,
-    error_port_allocation,
-    idle_timeout_count,
-    packets_drop_count,
-    bytes_in_from_destination,
-    bytes_in_from_source,
-    bytes_out_to_destination,
-    bytes_out_to_source,
-    packets_in_from_destination,
-    packets_in_from_source,
-    packets_out_to_destination,
-    packets_out_to_source,
-    count_
-};
-inline constexpr std::size_t kNatMetrics = static_cast<std::size_t>(NatMetric::count_);
-using NatMinute = PerMinute<kNatMetrics>::Row;
+using NatMinute = PerMinute<kNatMetricCount>::Row;
 
 struct NatNetwork {
     std::uint32_t base, mask;
@@ -126,7 +108,7 @@ private:
     DestinationCounts destinations_;
     TokenBucket pps_, bits_;
     std::array<std::uint64_t, kVerdictCount> verdicts_{};
-    PerMinute<kNatMetrics> minutes_;
+    PerMinute<kNatMetricCount> minutes_;
     std::uint64_t now_ = 0;
     std::uint64_t rng_;
     std::size_t live_tcp_ = 0;

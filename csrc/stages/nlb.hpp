@@ -17,23 +17,12 @@
 #include "hash/rss.hpp"
 #include "runtime/shard_dispatch.hpp"
 #include "core/timeouts.hpp"
+#include "counters.gen.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
 
-// CloudWatch's NLB metrics, per minute of packet time.
-enum class NlbMetric : std::uint8_t {
-    active_flow_count,
-    new_flow_count,
-    processed_packets,
-    processed_bytes,
-    tcp_elb_reset_count,
-    tcp_client_reset_count,
-    port_allocation_error_count,
-    count_
-};
-inline constexpr std::size_t kNlbMetrics = static_cast<std::size_t>(NlbMetric::count_);
-using NlbMinute = PerMinute<kNlbMetrics>::Row;
+using NlbMinute = PerMinute<kNlbMetricCount>::Row;
 
 inline constexpr std::uint32_t kNoTarget = 0xffffffffU;
 
@@ -103,7 +92,7 @@ private:
     const std::vector<std::vector<std::uint32_t>>* tables_;
     FlowTable table_;
     DestinationCounts snat_counts_;
-    PerMinute<kNlbMetrics> minutes_;
+    PerMinute<kNlbMetricCount> minutes_;
     std::array<std::uint64_t, kVerdictCount> verdicts_{};
     std::uint64_t now_ = 0, rng_;
     std::size_t live_ = 0, cursor_ = 0, since_sweep_ = 0;
