@@ -6,7 +6,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -58,23 +57,6 @@ void run_sharded(ShardDispatch& dispatch, std::vector<Shard>& shards, std::vecto
                 });
         },
         [&](std::size_t i, std::size_t pos) { emit(i, grouped[pos]); });
-}
-
-// Packets by verdict over all shards (each shard's verdicts() counts its own).
-template <class Shard>
-std::array<std::uint64_t, kVerdictCount> verdicts_of(const std::vector<Shard>& shards) {
-    std::array<std::uint64_t, kVerdictCount> total{};
-    for (const auto& s : shards)
-        for (std::size_t v = 0; v < kVerdictCount; ++v) total[v] += s.verdicts()[v];
-    return total;
-}
-
-// Per-minute metrics summed over shards (each adds its rows with add_metrics()).
-template <class Row, class Shard>
-std::vector<Row> metrics_of(const std::vector<Shard>& shards) {
-    std::vector<Row> out;
-    for (const auto& s : shards) s.add_metrics(out);
-    return out;
 }
 
 }  // namespace hp

@@ -1,19 +1,11 @@
 #include "stages/conntrack.hpp"
 
-#include "runtime/sharded_batch.hpp"
-
 #include <algorithm>
-#include <stdexcept>
 
 namespace hp {
 namespace {
 
-// The sweep checks kSweepSlots consecutive slots every kSweepEvery packets: in
-// runs, so its records stream in together instead of each costing a miss.
-constexpr std::size_t kSweepEvery = 64;
-constexpr std::size_t kSweepSlots = 16;
-constexpr std::size_t kRoomGroups = 4;      // groups searched for a victim when full
-constexpr std::size_t kFullSweep = 256;     // slots swept for expired connections when full
+constexpr std::size_t kRoomGroups = 4;  // groups searched for a victim when full
 
 bool assured(const FlowRecord& r) {
     if (r.proto == proto::tcp) {
@@ -26,32 +18,24 @@ bool assured(const FlowRecord& r) {
 }  // namespace
 
 ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
-    : cfg_(&cfg), table_(capacity, cfg.key) {}
+    : FlowShard(capacity, cfg.key), cfg_(&cfg) {}
 
 // The hot path is inlined into the pipeline; creating a connection is not.
 __attribute__((always_inline)) inline Verdict ConnTrackShard::handle(const Packet& p, const KeyedPacket& kp,
                                                                      std::uint64_t h) {
-    const Verdict v = track(p, kp, h);
-    ++counters_.verdicts[static_cast<std::size_t>(v)];
-    // Paced by the shard's own packets, so where a batch is cut never changes
-    // when a slot is swept.
-    if (++since_sweep_ == kSweepEvery) {
-        since_sweep_ = 0;
-        sweep(kSweepSlots);
-    }
-    return v;
+    return counted(track(p, kp, h));
 }
 
 __attribute__((always_inline)) inline Verdict ConnTrackShard::track(const Packet& p, const KeyedPacket& kp,
                                                                     std::uint64_t h) {
     const std::uint64_t now = p.ts;
-    if (now > now_) now_ = now;
+    advance(now);
     const bool tcp = p.proto == proto::tcp;
     const TcpFlagClass cls = tcp_flag_class(p.tcp_flags);
     if (p.proto == proto::icmp) {
         const std::uint8_t type = icmp_type(p);
         if (type != kIcmpEchoRequest && type != kIcmpEchoReply) {
-            ++counters_.events[static_cast<std::size_t>(CtEvent::untracked)];
+            count(CtEvent::untracked);
             return Verdict::forward;
         }
     }
@@ -79,7 +63,7 @@ __attribute__((always_inline)) inline Verdict ConnTrackShard::track(const Packet
         const TcpState to = tcp_transition(reply, cls, from);
         if (to == TcpState::invalid) return Verdict::drop_invalid;
         if (to == TcpState::ignore) {
-            ++counters_.events[static_cast<std::size_t>(CtEvent::ignored)];
+            count(CtEvent::ignored);
             return Verdict::forward;
         }
         if (to == TcpState::syn_sent && (from == TcpState::time_wait || from == TcpState::close)) {
@@ -104,7 +88,7 @@ __attribute__((always_inline)) inline Verdict ConnTrackShard::track(const Packet
         r.timeout_class = timeouts;
         note_deadline(r);
     }
-    ++counters_.events[static_cast<std::size_t>(CtEvent::tracked)];
+    count(CtEvent::tracked);
     return Verdict::forward;
 }
 
@@ -129,9 +113,9 @@ __attribute__((noinline)) Verdict ConnTrackShard::create(const Packet& p, const 
     r.first_ts = r.last_ts = p.ts;
     r.bytes[0] = p.length, r.bytes[1] = 0;
     r.packets[0] = 1, r.packets[1] = 0;
-    r.ext = 0;
+    r.set_ext(std::uint64_t{0});
     note_deadline(r);
-    ++counters_.events[static_cast<std::size_t>(CtEvent::created)];
+    count(CtEvent::created);
     return Verdict::forward;
 }
 
@@ -159,7 +143,7 @@ bool ConnTrackShard::make_room(std::uint64_t h, std::uint64_t now) {
 }
 
 void ConnTrackShard::remove(std::size_t slot, CtEvent why) {
-    ++counters_.events[static_cast<std::size_t>(why)];
+    count(why);
     table_.erase(slot);
 }
 
@@ -187,16 +171,11 @@ void ConnTrackShard::sweep(std::size_t slots) {
 }
 
 void ConnTrackShard::expire(std::uint64_t now) {
-    now_ = std::max(now_, now);
-    for (std::size_t slot = 0; slot < table_.slots(); ++slot)
-        if (table_.occupied(slot) && cfg_->timeouts.expired(table_.record(slot), now))
-            remove(slot, CtEvent::expired);
+    expire_timed_out(now, cfg_->timeouts, [&](std::size_t slot) { remove(slot, CtEvent::expired); });
 }
 
 void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const {
-    for (std::size_t slot = 0; slot < table_.slots(); ++slot) {
-        if (!table_.occupied(slot)) continue;
-        const FlowRecord& r = table_.record(slot);
+    for_each_connection([&](const FlowRecord& r) {
         const bool lo = r.flags & flow_flag::orig_lo;
         FlowInfo f{};
         f.first_ts = r.first_ts, f.last_ts = r.last_ts;
@@ -213,35 +192,22 @@ void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shar
         f.replied = (r.flags & flow_flag::seen_reply) ? 1 : 0;
         f.stream = (r.flags & flow_flag::stream) ? 1 : 0;
         out.push_back(f);
-    }
+    });
 }
 
-ConnTrack::ConnTrack(const ConnTrackConfig& cfg)
-    : cfg_(cfg),
-      rss_(symmetric_rss_key(), round_robin_indirection(cfg.queues ? cfg.queues : 1), FragmentHash::whole_datagram) {
-    if (cfg.capacity == 0) throw std::invalid_argument("capacity must be positive");
-    if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
-    const std::size_t per_shard = (cfg.capacity + cfg.queues - 1) / cfg.queues;
-    shards_.reserve(cfg.queues);
-    for (unsigned s = 0; s < cfg.queues; ++s) shards_.emplace_back(per_shard, cfg_);
+ConnTrack::ConnTrack(const ConnTrackConfig& cfg) : ShardedStage(cfg, symmetric_rss_key()) {
+    shards_.reserve(cfg_.queues);
+    for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(per_shard(), cfg_);
 }
 
 void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads) {
-    if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
-    const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
-    run_sharded(
-        dispatch_, shards_, grouped_, workers, pkts, n,
-        [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-            rss_shards(rss_, cfg_.queues, pkts, begin, end, ids);
-        },
+    run(
+        pkts, n, threads,
+        [&](std::size_t begin, std::size_t end, std::uint16_t* ids) { rss_assign(pkts, begin, end, ids); },
         [&](ConnTrackShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
             return shard.handle(pkts[i], kp, h);
         },
         [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
-}
-
-void ConnTrack::expire(std::uint64_t now) {
-    for (auto& s : shards_) s.expire(now);
 }
 
 std::vector<FlowInfo> ConnTrack::flows() const {
@@ -253,7 +219,9 @@ std::vector<FlowInfo> ConnTrack::flows() const {
 
 ConnTrackCounters ConnTrack::counters() const {
     ConnTrackCounters total;
-    for (const auto& s : shards_) total.add(s.counters());
+    total.verdicts = verdicts();
+    for (const auto& s : shards_)
+        for (std::size_t e = 0; e < kCtEventCount; ++e) total.events[e] += s.events()[e];
     return total;
 }
 

@@ -9,10 +9,11 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/flow_shard.hpp"
+#include "runtime/sharded_stage.hpp"
 #include "table/flow_table.hpp"
 #include "core/packet.hpp"
 #include "hash/rss.hpp"
-#include "runtime/shard_dispatch.hpp"
 #include "core/timeouts.hpp"
 #include "counters.gen.hpp"
 #include "verdict.gen.hpp"
@@ -20,20 +21,11 @@
 namespace hp {
 
 struct ConnTrackCounters {
-    std::array<std::uint64_t, kVerdictCount> verdicts{};
+    VerdictCounts verdicts{};
     std::array<std::uint64_t, kCtEventCount> events{};
-
-    void add(const ConnTrackCounters& o) {
-        for (std::size_t i = 0; i < kVerdictCount; ++i) verdicts[i] += o.verdicts[i];
-        for (std::size_t i = 0; i < kCtEventCount; ++i) events[i] += o.events[i];
-    }
 };
 
-struct ConnTrackConfig {
-    std::size_t capacity = 0;   // connections, over all shards
-    unsigned queues = 1;
-    Timeouts timeouts{};
-    HashKey key{};
+struct ConnTrackConfig : StageConfig {
     bool loose = true;          // pick up TCP connections mid-stream on a bare ACK, as Linux does
     bool early_drop = false;    // when full, evict the oldest unconfirmed connection
 };
@@ -50,37 +42,26 @@ struct FlowInfo {
 };
 
 // Cache-line aligned: shards owned by different workers never share a line.
-class alignas(64) ConnTrackShard {
+class alignas(64) ConnTrackShard : public FlowShard<ConnTrackShard> {
 public:
     ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg);
 
-    // The pipeline's stages for one packet: hash its key, fetch its group, fetch
-    // its likely record, then decide (and count, and pace the sweep).
-    std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
-    void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
-    void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
-    void follow(const FlowKey&, std::uint64_t) const {}
     Verdict handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h);
+    void sweep(std::size_t slots);
     void expire(std::uint64_t now);
     void append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const;
-
-    const ConnTrackCounters& counters() const { return counters_; }
-    const FlowTable& table() const { return table_; }
+    const std::array<std::uint64_t, kCtEventCount>& events() const { return events_; }
 
 private:
     Verdict track(const Packet& p, const KeyedPacket& kp, std::uint64_t h);
     Verdict create(const Packet& p, const KeyedPacket& kp, std::uint64_t h, std::uint8_t state);
     bool make_room(std::uint64_t h, std::uint64_t now);
     void remove(std::size_t slot, CtEvent why);
-    void sweep(std::size_t slots);
     void note_deadline(const FlowRecord& r);
+    void count(CtEvent e) { ++events_[static_cast<std::size_t>(e)]; }
 
     const ConnTrackConfig* cfg_;
-    FlowTable table_;
-    ConnTrackCounters counters_;
-    std::size_t cursor_ = 0;
-    std::size_t since_sweep_ = 0;
-    std::uint64_t now_ = 0;  // the latest packet time this shard has seen
+    std::array<std::uint64_t, kCtEventCount> events_{};
     // No connection held expires before next_deadline_: while the table is full
     // and now <= next_deadline_, a new connection is refused without a search.
     // The sweep rebuilds the bound each time it goes round the table.
@@ -88,34 +69,21 @@ private:
     std::uint64_t round_deadline_ = ~std::uint64_t{0};
 };
 
-class ConnTrack {
+class ConnTrack : public ShardedStage<ConnTrackShard, ConnTrackConfig, Verdict> {
 public:
     explicit ConnTrack(const ConnTrackConfig& cfg);
-    // Shards keep a pointer to cfg_: a ConnTrack stays where it was made.
-    ConnTrack(const ConnTrack&) = delete;
-    ConnTrack& operator=(const ConnTrack&) = delete;
 
     void process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads);
-    void expire(std::uint64_t now);
     std::vector<FlowInfo> flows() const;
     ConnTrackCounters counters() const;
 
     std::size_t size() const;
     std::size_t capacity() const { return cfg_.capacity; }
     std::size_t memory_bytes() const;
-    unsigned queues() const { return cfg_.queues; }
-    const ConnTrackConfig& config() const { return cfg_; }
 
     // The shard of each packet: its RSS queue under a symmetric key, so both
     // directions meet, with fragments placed as their whole datagram would be.
     void shards(const Packet* pkts, std::size_t n, std::uint16_t* out) const { rss_.queue(pkts, n, out); }
-
-private:
-    ConnTrackConfig cfg_;
-    Rss rss_;
-    std::vector<ConnTrackShard> shards_;
-    ShardDispatch dispatch_;
-    std::vector<Verdict> grouped_;  // verdicts grouped by shard, between passes
 };
 
 }  // namespace hp

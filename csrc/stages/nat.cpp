@@ -4,39 +4,16 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "runtime/sharded_batch.hpp"
 
 namespace hp {
 namespace {
 
-constexpr std::uint16_t kFirstPort = 1024;   // AWS: source ports 1024-65535
-constexpr std::uint32_t kPorts = 65536 - kFirstPort;
-constexpr std::size_t kSweepEvery = 64, kSweepSlots = 16, kFullSweep = 256;
-constexpr unsigned kRandomProbes = 64;       // then a scan, which always ends
-
-// Record flags beyond flow_flag's.
-constexpr std::uint8_t kAlias = 0x08;         // keyed by the public tuple; ext is the main slot
-constexpr std::uint8_t kEstablished = 0x10;   // counted in ConnectionEstablishedCount
-
-std::uint64_t splitmix(std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
+constexpr std::uint8_t kEstablished = 0x10;  // a record flag beyond flow_flag's: counted in ConnectionEstablishedCount
 
 std::uint32_t orig_ip(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.ip_lo : r.ip_hi; }
 std::uint16_t orig_port(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.port_lo : r.port_hi; }
 std::uint32_t other_ip(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.ip_hi : r.ip_lo; }
 std::uint16_t other_port(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.port_hi : r.port_lo; }
-
-std::uint64_t pack_translation(std::size_t alias, std::uint16_t port, std::uint8_t ip_index) {
-    return static_cast<std::uint64_t>(alias) | static_cast<std::uint64_t>(port) << 32 |
-           static_cast<std::uint64_t>(ip_index) << 48;
-}
-std::size_t alias_of(const FlowRecord& r) { return static_cast<std::size_t>(r.ext & 0xffffffffULL); }
-std::uint16_t public_port_of(const FlowRecord& r) { return static_cast<std::uint16_t>(r.ext >> 32); }
-std::uint8_t public_ip_of(const FlowRecord& r) { return static_cast<std::uint8_t>(r.ext >> 48); }
 
 void apply(Packet& p, const NatRewrite& rw) {
     switch (rw.what) {
@@ -50,14 +27,14 @@ void apply(Packet& p, const NatRewrite& rw) {
 }  // namespace
 
 NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
-    : index_(index),
+    : FlowShard(2 * capacity, cfg.key),
+      index_(index),
       cfg_(&cfg),
-      table_(2 * capacity, cfg.key),
       destinations_(capacity, cfg.key),
       minutes_(&cfg.start_minute, static_cast<std::size_t>(NatMetric::active_connection_count)),
-      rng_(splitmix(cfg.seed ^ splitmix(index))),
-      per_destination_((cfg.per_destination + cfg.queues - 1) / cfg.queues),
-      slice_ports_((kPorts - 1 - index) / cfg.queues + 1) {
+      random_(splitmix(cfg.seed ^ splitmix(index))),
+      ports_(index, cfg.queues),
+      per_destination_((cfg.per_destination + cfg.queues - 1) / cfg.queues) {
     // A shard enforces its share of the gateway's limits; buckets hold 1 ms of
     // traffic, and at least one packet (or one jumbo frame of bits).
     const double pps = cfg.max_pps / cfg.queues, bps = cfg.max_bps / cfg.queues;
@@ -65,29 +42,22 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
     if (bps > 0) bits_ = TokenBucket(bps, std::max(9001.0 * 8, bps * 1e-3));
 }
 
-std::uint64_t NatShard::random() { return rng_ = splitmix(rng_); }
-
 void NatShard::follow(const FlowKey& k, std::uint64_t h) const {
     const std::size_t slot = table_.find(k, h);
-    if (slot != FlowTable::npos && (table_.record(slot).flags & kAlias))
-        prefetch(&table_.record(static_cast<std::size_t>(table_.record(slot).ext)));
+    if (slot != FlowTable::npos && is_alias(table_.record(slot)))
+        prefetch(&table_.record(main_slot_of(table_.record(slot))));
 }
 
 __attribute__((always_inline)) inline Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp,
                                                                std::uint64_t h, NatRewrite& rw) {
-    if (p.ts > now_) now_ = p.ts;
+    advance(p.ts);
     minutes_.advance(p.ts, live_tcp_);
     const Verdict v = path == NatPath::outbound  ? outbound(p, kp, h, rw)
                       : path == NatPath::inbound ? inbound(p, kp, h, rw)
                                                  : Verdict::drop_not_routed;
-    ++verdicts_[static_cast<std::size_t>(v)];
     if (v != Verdict::forward) count(NatMetric::packets_drop_count);
     minutes_.gauge(live_tcp_);
-    if (++since_sweep_ == kSweepEvery) {
-        since_sweep_ = 0;
-        sweep(kSweepSlots);
-    }
-    return v;
+    return counted(v);
 }
 
 namespace {
@@ -141,7 +111,8 @@ Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t
     r.last_ts = std::max(r.last_ts, p.ts);
     ++r.packets[0];
     r.bytes[0] += p.length;
-    rw = NatRewrite{cfg_->public_ips[public_ip_of(r)], public_port_of(r), 1};
+    const NatExt x = r.ext_as<NatExt>();
+    rw = NatRewrite{cfg_->public_ips[x.public_ip], x.public_port, 1};
     count(NatMetric::packets_out_to_destination);
     count(NatMetric::bytes_out_to_destination, p.length);
     return Verdict::forward;
@@ -174,19 +145,7 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
         ip_index = static_cast<std::uint8_t>((first_ip + j) % ips);
         if (destinations_.count(DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto)) >= per_destination_)
             continue;
-        // Random probes find a free port in a few tries even at the limit (at
-        // least 1 - 55000/64512 of the slice is free); a scan from a random
-        // point settles the rare case where they all miss.
-        auto port_at = [&](std::uint64_t k) { return static_cast<std::uint16_t>(kFirstPort + index_ + cfg_->queues * k); };
-        for (unsigned t = 0; t < kRandomProbes && !found; ++t) {
-            port = port_at(random() % slice_ports_);
-            found = port_free(ip_index, port, p);
-        }
-        const std::uint64_t start = random() % slice_ports_;
-        for (std::uint64_t k = 0; k < slice_ports_ && !found; ++k) {
-            port = port_at((start + k) % slice_ports_);
-            found = port_free(ip_index, port, p);
-        }
+        found = ports_.find([&](std::uint16_t candidate) { return port_free(ip_index, candidate, p); }, random_, port);
     }
     if (!found) {
         count(NatMetric::error_port_allocation);
@@ -202,7 +161,7 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
     translated.src_port = port;
     const FlowKey alias_key = flow_key_of(translated).key;
     const std::size_t slot = table_.insert(kp.key, h);
-    const std::size_t alias = table_.insert(alias_key, table_.hash(alias_key));
+    const std::size_t alias = insert_alias(table_, alias_key, slot, p.ts);
 
     FlowRecord& r = table_.record(slot);
     r.state = tcp ? static_cast<std::uint8_t>(TcpState::syn_sent) : 0;
@@ -211,13 +170,7 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
     r.first_ts = r.last_ts = p.ts;
     r.bytes[0] = p.length, r.bytes[1] = 0;
     r.packets[0] = 1, r.packets[1] = 0;
-    r.ext = pack_translation(alias, port, ip_index);
-
-    FlowRecord& a = table_.record(alias);
-    a.state = 0, a.flags = kAlias, a.timeout_class = 0;
-    a.first_ts = a.last_ts = p.ts;
-    a.bytes[0] = a.bytes[1] = 0, a.packets[0] = a.packets[1] = 0;
-    a.ext = slot;
+    r.set_ext(NatExt{static_cast<std::uint32_t>(alias), port, ip_index});
 
     destinations_.add(DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto));
     if (tcp) {
@@ -239,8 +192,8 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
     if (!pps_.take(p.ts, 1) || !bits_.take(p.ts, 8.0 * p.length)) return Verdict::drop_rate_limit;
 
     const std::size_t alias = table_.find(kp.key, h);
-    if (alias == FlowTable::npos || !(table_.record(alias).flags & kAlias)) return Verdict::drop_unsolicited;
-    const auto slot = static_cast<std::size_t>(table_.record(alias).ext);
+    if (alias == FlowTable::npos || !is_alias(table_.record(alias))) return Verdict::drop_unsolicited;
+    const std::size_t slot = main_slot_of(table_.record(alias));
     FlowRecord& r = table_.record(slot);
     if (cfg_->timeouts.expired(r, p.ts)) {
         close(slot, true);
@@ -274,63 +227,47 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
 
 void NatShard::close(std::size_t slot, bool timed_out) {
     const FlowRecord& r = table_.record(slot);
+    const NatExt x = r.ext_as<NatExt>();
     const std::uint16_t dst_port = r.proto == proto::icmp ? 0 : other_port(r);
-    destinations_.remove(DestinationCounts::key_of(public_ip_of(r), other_ip(r), dst_port, r.proto));
+    destinations_.remove(DestinationCounts::key_of(x.public_ip, other_ip(r), dst_port, r.proto));
     if (r.proto == proto::tcp) --live_tcp_;
     if (timed_out) minutes_.add_at(static_cast<std::size_t>(NatMetric::idle_timeout_count), cfg_->timeouts.deadline(r));
-    table_.erase(alias_of(r));
+    table_.erase(x.alias);
     table_.erase(slot);
 }
 
 void NatShard::sweep(std::size_t slots) {
-    table_.sweep(
-        cursor_, slots,
-        [&](std::size_t slot) {
-            const FlowRecord& r = table_.record(slot);
-            if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now_)) close(slot, true);
-        },
-        [] {});
+    sweep_timed_out(slots, cfg_->timeouts, [&](std::size_t slot) { close(slot, true); });
 }
 
 void NatShard::expire(std::uint64_t now) {
-    now_ = std::max(now_, now);
-    for (std::size_t slot = 0; slot < table_.slots(); ++slot) {
-        if (!table_.occupied(slot)) continue;
-        const FlowRecord& r = table_.record(slot);
-        if (!(r.flags & kAlias) && cfg_->timeouts.expired(r, now)) close(slot, true);
-    }
+    expire_timed_out(now, cfg_->timeouts, [&](std::size_t slot) { close(slot, true); });
 }
 
 void NatShard::append_connections(std::vector<NatConnection>& out) const {
-    for (std::size_t slot = 0; slot < table_.slots(); ++slot) {
-        if (!table_.occupied(slot)) continue;
-        const FlowRecord& r = table_.record(slot);
-        if (r.flags & kAlias) continue;
+    for_each_connection([&](const FlowRecord& r) {
+        const NatExt x = r.ext_as<NatExt>();
         NatConnection c{};
         c.first_ts = r.first_ts, c.last_ts = r.last_ts;
         c.bytes_out = r.bytes[0], c.bytes_in = r.bytes[1];
         c.packets_out = r.packets[0], c.packets_in = r.packets[1];
         c.private_ip = orig_ip(r), c.private_port = orig_port(r);
         c.remote_ip = other_ip(r), c.remote_port = r.proto == proto::icmp ? 0 : other_port(r);
-        c.public_ip = cfg_->public_ips[public_ip_of(r)], c.public_port = public_port_of(r);
+        c.public_ip = cfg_->public_ips[x.public_ip], c.public_port = x.public_port;
         c.shard = static_cast<std::uint16_t>(index_);
         c.proto = r.proto, c.state = r.state;
         out.push_back(c);
-    }
+    });
 }
 
 void NatShard::add_metrics(std::vector<NatMinute>& out) const { minutes_.add_to(out); }
 
-NatGateway::NatGateway(const NatConfig& cfg)
-    : cfg_(cfg), rss_(kSpecRssKey, round_robin_indirection(cfg.queues ? cfg.queues : 1), FragmentHash::whole_datagram) {
-    if (cfg.capacity == 0) throw std::invalid_argument("capacity must be positive");
-    if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
+NatGateway::NatGateway(const NatConfig& cfg) : ShardedStage(cfg, kSpecRssKey) {
     if (cfg.public_ips.empty() || cfg.public_ips.size() > 255)
         throw std::invalid_argument("public_ips must hold 1 to 255 addresses");
     if (cfg.per_destination == 0) throw std::invalid_argument("per_destination must be positive");
-    const std::size_t per_shard = (cfg.capacity + cfg.queues - 1) / cfg.queues;
-    shards_.reserve(cfg.queues);
-    for (unsigned s = 0; s < cfg.queues; ++s) shards_.emplace_back(s, per_shard, cfg_);
+    shards_.reserve(cfg_.queues);
+    for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(s, per_shard(), cfg_);
 }
 
 NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
@@ -339,7 +276,7 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
         // The reply's destination port (ICMP: its identifier) names the shard
         // that gave it out.
         const std::uint16_t port = p.proto == proto::icmp ? p.src_port : p.dst_port;
-        shard = port < kFirstPort ? std::uint16_t{0} : static_cast<std::uint16_t>((port - kFirstPort) % cfg_.queues);
+        shard = PortSlice::owner(port, cfg_.queues);
         return NatPath::inbound;
     }
     for (const NatNetwork& net : cfg_.private_networks)
@@ -348,21 +285,14 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
 }
 
 void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads) {
-    if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
-    if (n == 0) return;
-    if (!started_) {
-        cfg_.start_minute = earliest_minute(in, n);
-        started_ = true;
-    }
-    const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
     paths_.resize(n);
     NatPath* paths = paths_.data();
-    run_sharded(
-        dispatch_, shards_, grouped_, workers, in, n,
+    run(
+        in, n, threads,
         // Outbound packets go to their RSS queue's shard; replies to the shard
         // that owns their port (path_of overrides the queue for them).
         [&](std::size_t begin, std::size_t end, std::uint16_t* ids) {
-            rss_shards(rss_, cfg_.queues, in, begin, end, ids);
+            rss_assign(in, begin, end, ids);
             for (std::size_t i = begin; i < end; ++i) paths[i] = path_of(in[i], ids[i]);
         },
         [&](NatShard& shard, std::size_t i, const KeyedPacket& kp, std::uint64_t h) {
@@ -377,20 +307,12 @@ void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint
         });
 }
 
-void NatGateway::expire(std::uint64_t now) {
-    for (auto& s : shards_) s.expire(now);
-}
-
 std::vector<NatConnection> NatGateway::connections() const {
     std::vector<NatConnection> out;
     out.reserve(size());
     for (const auto& s : shards_) s.append_connections(out);
     return out;
 }
-
-std::vector<NatMinute> NatGateway::metrics() const { return metrics_of<NatMinute>(shards_); }
-
-std::array<std::uint64_t, kVerdictCount> NatGateway::verdicts() const { return verdicts_of(shards_); }
 
 std::size_t NatGateway::size() const {
     std::size_t n = 0;

@@ -17,11 +17,14 @@
 #include <vector>
 
 #include "table/destination_counts.hpp"
+#include "core/random.hpp"
+#include "runtime/flow_shard.hpp"
+#include "runtime/sharded_stage.hpp"
 #include "table/flow_table.hpp"
+#include "table/port_slice.hpp"
 #include "metrics/per_minute.hpp"
 #include "core/packet.hpp"
 #include "hash/rss.hpp"
-#include "runtime/shard_dispatch.hpp"
 #include "core/timeouts.hpp"
 #include "limits/token_bucket.hpp"
 #include "counters.gen.hpp"
@@ -36,18 +39,12 @@ struct NatNetwork {
     bool contains(std::uint32_t ip) const { return (ip & mask) == base; }
 };
 
-struct NatConfig {
-    std::size_t capacity = 0;  // connections, over all shards
-    unsigned queues = 1;
+struct NatConfig : StageConfig {
     std::vector<std::uint32_t> public_ips;
     std::vector<NatNetwork> private_networks;
-    Timeouts timeouts{};
-    HashKey key{};
-    std::uint64_t seed = 0;
     std::uint32_t per_destination = 55000;  // per public address and (dst ip, dst port, proto)
     double max_pps = 0;                     // the gateway's limits; 0: none
     double max_bps = 0;
-    std::uint64_t start_minute = 0;         // metrics[0]: set to the first packet's minute
 };
 
 // How a packet crosses the gateway, decided before it reaches a shard.
@@ -75,21 +72,25 @@ struct NatConnection {
     std::uint8_t proto, state;
 };
 
-class alignas(64) NatShard {
+// A connection's main record's extension: where its alias is and what it was translated to.
+struct NatExt {
+    std::uint32_t alias;       // the slot of the alias keyed by the public tuple
+    std::uint16_t public_port;
+    std::uint8_t public_ip;    // index into NatConfig::public_ips
+};
+
+class alignas(64) NatShard : public FlowShard<NatShard> {
 public:
     NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg);
 
-    std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
-    void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
-    void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
     // A reply finds its alias first: fetch the connection the alias points to.
     void follow(const FlowKey& k, std::uint64_t h) const;
     Verdict handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
+    void sweep(std::size_t slots);
 
     void expire(std::uint64_t now);
     void append_connections(std::vector<NatConnection>& out) const;
     void add_metrics(std::vector<NatMinute>& out) const;
-    const std::array<std::uint64_t, kVerdictCount>& verdicts() const { return verdicts_; }
     std::size_t connections() const { return table_.size() / 2; }
 
 private:
@@ -98,52 +99,34 @@ private:
     Verdict open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
     bool port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) const;
     void close(std::size_t main_slot, bool timed_out);
-    void sweep(std::size_t slots);
     void count(NatMetric m, std::uint64_t amount = 1) { minutes_.add(static_cast<std::size_t>(m), amount); }
-    std::uint64_t random();
 
     unsigned index_;
     const NatConfig* cfg_;
-    FlowTable table_;
     DestinationCounts destinations_;
     TokenBucket pps_, bits_;
-    std::array<std::uint64_t, kVerdictCount> verdicts_{};
     PerMinute<kNatMetricCount> minutes_;
-    std::uint64_t now_ = 0;
-    std::uint64_t rng_;
+    SplitMix random_;
+    PortSlice ports_;
     std::size_t live_tcp_ = 0;
-    std::size_t cursor_ = 0, since_sweep_ = 0;
     std::uint32_t per_destination_;
-    std::uint32_t slice_ports_;    // ports 1024 + index + queues * k, k < slice_ports_
 };
 
-class NatGateway {
+class NatGateway : public ShardedStage<NatShard, NatConfig, NatOutcome> {
 public:
     explicit NatGateway(const NatConfig& cfg);
-    NatGateway(const NatGateway&) = delete;
-    NatGateway& operator=(const NatGateway&) = delete;
 
     // `out` receives the packets as they leave (a copy of `in`, rewritten); it may be `in`.
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads);
-    void expire(std::uint64_t now);
     std::vector<NatConnection> connections() const;
-    std::vector<NatMinute> metrics() const;
-    std::array<std::uint64_t, kVerdictCount> verdicts() const;
+    std::vector<NatMinute> metrics() const { return ShardedStage::metrics<NatMinute>(); }
     std::size_t size() const;
-    const NatConfig& config() const { return cfg_; }
-    std::uint64_t start_minute() const { return cfg_.start_minute; }
 
 private:
     // The packet's path; for a reply, also its shard (the owner of its port).
     NatPath path_of(const Packet& p, std::uint16_t& shard) const;
 
-    NatConfig cfg_;
-    bool started_ = false;
-    Rss rss_;
-    std::vector<NatShard> shards_;
-    ShardDispatch dispatch_;
     std::vector<NatPath> paths_;
-    std::vector<NatOutcome> grouped_;  // between the passes of the threaded path
 };
 
 }  // namespace hp

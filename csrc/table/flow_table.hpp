@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 #include "core/flow_key.hpp"
 #include "core/prefetch.hpp"
@@ -36,7 +37,23 @@ struct alignas(64) FlowRecord {
     std::uint64_t last_ts;
     std::uint64_t bytes[2];     // [original, reply]
     std::uint32_t packets[2];   // [original, reply], modulo 2^32
-    std::uint64_t ext;          // the stage's own per-connection data (NAT, NLB)
+    std::uint64_t ext;          // the stage's own per-connection data: read and written as its type
+
+    // The stage's extension, a trivially copyable struct of at most 8 bytes
+    // (NatExt, NlbExt, AliasExt): typed, so no stage packs bits by hand.
+    template <class Ext>
+    Ext ext_as() const {
+        static_assert(sizeof(Ext) <= sizeof(ext) && std::is_trivially_copyable_v<Ext>, "an extension fits in 8 bytes");
+        Ext e;
+        std::memcpy(&e, &ext, sizeof(Ext));
+        return e;
+    }
+    template <class Ext>
+    void set_ext(const Ext& e) {
+        static_assert(sizeof(Ext) <= sizeof(ext) && std::is_trivially_copyable_v<Ext>, "an extension fits in 8 bytes");
+        ext = 0;
+        std::memcpy(&ext, &e, sizeof(Ext));
+    }
 
     FlowKey key() const { return FlowKey::of(ip_lo, ip_hi, port_lo, port_hi, proto); }
     bool has_key(const FlowKey& k) const {
@@ -58,6 +75,7 @@ namespace flow_flag {
 inline constexpr std::uint8_t orig_lo = 0x01;    // the originator is the key's lower endpoint
 inline constexpr std::uint8_t seen_reply = 0x02;
 inline constexpr std::uint8_t stream = 0x04;     // UDP: more than one request-response
+inline constexpr std::uint8_t alias = 0x08;      // a connection's second key (alias.hpp), not a connection
 }  // namespace flow_flag
 
 class FlowTable {

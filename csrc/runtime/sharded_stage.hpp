@@ -1,0 +1,109 @@
+// What every sharded stage (conntrack, NAT, the load balancer) has and does
+// the same way around its shards: the configuration they all take, checked in
+// one place; the RSS that assigns packets to shards; one batch through the
+// shards on any number of threads with the same result (run_sharded); the
+// metrics' first minute; expiry; and verdicts and metrics summed over shards.
+// A stage derives from ShardedStage<Shard, Config, Outcome>, builds its shards
+// and says, per packet, which shard decides and what it writes.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "core/packet.hpp"
+#include "core/timeouts.hpp"
+#include "hash/rss.hpp"
+#include "metrics/per_minute.hpp"
+#include "runtime/shard_dispatch.hpp"
+#include "runtime/sharded_batch.hpp"
+#include "verdict.gen.hpp"
+
+namespace hp {
+
+// The configuration every sharded stage takes; a stage's own config derives from it.
+struct StageConfig {
+    std::size_t capacity = 0;       // connections, over all shards
+    unsigned queues = 1;            // shards (RSS queues), 1..128
+    Timeouts timeouts{};
+    HashKey key{};                  // the flow table's secret hash key
+    std::uint64_t seed = 0;         // the stage's random choices (ports)
+    std::uint64_t start_minute = 0; // metrics[0]: set to the first packet's minute
+};
+
+// Throws std::invalid_argument (ValueError in Python) naming what is wrong.
+inline void check_stage_config(const StageConfig& cfg) {
+    if (cfg.capacity == 0) throw std::invalid_argument("capacity must be positive");
+    if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
+}
+
+template <class Shard, class Config, class Outcome>
+class ShardedStage {
+public:
+    ShardedStage(const ShardedStage&) = delete;  // shards keep pointers into the stage
+    ShardedStage& operator=(const ShardedStage&) = delete;
+
+    void expire(std::uint64_t now) {
+        for (auto& s : shards_) s.expire(now);
+    }
+    VerdictCounts verdicts() const {
+        VerdictCounts total{};
+        for (const auto& s : shards_)
+            for (std::size_t v = 0; v < kVerdictCount; ++v) total[v] += s.verdicts()[v];
+        return total;
+    }
+    // Per-minute metrics summed over shards (each adds its rows with add_metrics()).
+    template <class Row>
+    std::vector<Row> metrics() const {
+        std::vector<Row> out;
+        for (const auto& s : shards_) s.add_metrics(out);
+        return out;
+    }
+    const Config& config() const { return cfg_; }
+    unsigned queues() const { return cfg_.queues; }
+    std::uint64_t start_minute() const { return cfg_.start_minute; }
+
+protected:
+    ShardedStage(const Config& cfg, const RssKey& rss_key)
+        : cfg_(cfg), rss_(rss_key, round_robin_indirection(checked(cfg)), FragmentHash::whole_datagram) {}
+
+    // Each shard's share of the capacity.
+    std::size_t per_shard() const { return (cfg_.capacity + cfg_.queues - 1) / cfg_.queues; }
+
+    // One batch: checks its size, starts the metrics' minutes at the first batch,
+    // then assign(begin, end, ids), decide(shard, i, keyed, hash) -> Outcome and
+    // emit(i, outcome) as run_sharded defines them.
+    template <class Assign, class Decide, class Emit>
+    void run(const Packet* in, std::size_t n, unsigned threads, Assign assign, Decide decide, Emit emit) {
+        if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
+        if (n == 0) return;
+        if (!started_) {
+            cfg_.start_minute = earliest_minute(in, n);
+            started_ = true;
+        }
+        const unsigned workers = std::max(1U, std::min(threads, cfg_.queues));
+        run_sharded(dispatch_, shards_, grouped_, workers, in, n, assign, decide, emit);
+    }
+    // The usual assignment: each packet's RSS queue.
+    void rss_assign(const Packet* in, std::size_t begin, std::size_t end, std::uint16_t* ids) const {
+        rss_shards(rss_, cfg_.queues, in, begin, end, ids);
+    }
+
+    Config cfg_;
+    Rss rss_;
+    std::vector<Shard> shards_;
+
+private:
+    static unsigned checked(const StageConfig& cfg) {
+        check_stage_config(cfg);
+        return cfg.queues;
+    }
+
+    bool started_ = false;
+    ShardDispatch dispatch_;
+    std::vector<Outcome> grouped_;  // outcomes between the passes of the threaded path
+};
+
+}  // namespace hp
