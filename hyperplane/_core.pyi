@@ -24,28 +24,43 @@ class Rss:
 FLOW_DTYPE: np.dtype[np.void]
 FLOW_RECORD_BYTES: int
 
+class StageConfig:
+    capacity: int
+    queues: int
+    seed: int
+    @property
+    def timeouts_ns(self) -> list[int]: ...
+    @timeouts_ns.setter
+    def timeouts_ns(self, value: npt.ArrayLike) -> None: ...
+    hash_key: bytes
+    def __init__(self) -> None: ...
+
+class ConnTrackConfig(StageConfig):
+    loose: bool
+    early_drop: bool
+    def __init__(self) -> None: ...
+
 class ConnTrack:
-    def __init__(
-        self,
-        capacity: int,
-        queues: int,
-        timeouts_ns: npt.ArrayLike,
-        hash_key: bytes,
-        loose: bool,
-        early_drop: bool,
-    ) -> None: ...
+    def __init__(self, config: ConnTrackConfig) -> None: ...
     def process(
-        self, batch: npt.NDArray[np.void], out: npt.NDArray[np.uint8] | None = None, threads: int = 1
-    ) -> npt.NDArray[np.uint8]: ...
+        self,
+        batch: npt.NDArray[np.void],
+        out: npt.NDArray[np.void] | None = None,
+        verdict_out: npt.NDArray[np.uint8] | None = None,
+        threads: int = 1,
+    ) -> tuple[npt.NDArray[np.void], npt.NDArray[np.uint8]]: ...
     def expire(self, now_ns: int) -> None: ...
     def flows(self) -> npt.NDArray[np.void]: ...
     def counter_values(self) -> tuple[list[int], list[int]]: ...
+    def verdict_values(self) -> list[int]: ...
     def shard_of(self, batch: npt.NDArray[np.void]) -> npt.NDArray[np.uint16]: ...
     def __len__(self) -> int: ...
     @property
     def capacity(self) -> int: ...
     @property
     def queues(self) -> int: ...
+    @property
+    def start_minute(self) -> int: ...
     @property
     def memory_bytes(self) -> int: ...
 
@@ -64,20 +79,16 @@ def maglev_lookup(
 
 NAT_CONNECTION_DTYPE: np.dtype[np.void]
 
+class NatConfig(StageConfig):
+    public_ips: list[int]
+    private_networks: list[tuple[int, int]]
+    per_destination: int
+    max_pps: float
+    max_bps: float
+    def __init__(self) -> None: ...
+
 class NatGateway:
-    def __init__(
-        self,
-        capacity: int,
-        queues: int,
-        public_ips: list[int],
-        private_networks: list[tuple[int, int]],
-        timeouts_ns: npt.ArrayLike,
-        hash_key: bytes,
-        seed: int,
-        per_destination: int,
-        max_pps: float,
-        max_bps: float,
-    ) -> None: ...
+    def __init__(self, config: NatConfig) -> None: ...
     def process(
         self,
         batch: npt.NDArray[np.void],
@@ -90,25 +101,22 @@ class NatGateway:
     def metric_values(self) -> npt.NDArray[np.uint64]: ...
     def verdict_values(self) -> list[int]: ...
     @property
+    def queues(self) -> int: ...
+    @property
     def start_minute(self) -> int: ...
     def __len__(self) -> int: ...
 
+class NlbConfig(StageConfig):
+    nodes: list[int]
+    listeners: list[tuple[int, int]]
+    flow_key: bytes
+    preserve_client_ip: bool
+    terminate: bool
+    per_target: int
+    def __init__(self) -> None: ...
 
 class NetworkLoadBalancer:
-    def __init__(
-        self,
-        capacity: int,
-        queues: int,
-        nodes: list[int],
-        listeners: list[tuple[int, int]],
-        timeouts_ns: npt.ArrayLike,
-        hash_key: bytes,
-        flow_key: bytes,
-        seed: int,
-        preserve_client_ip: bool,
-        terminate: bool,
-        per_target: int,
-    ) -> None: ...
+    def __init__(self, config: NlbConfig) -> None: ...
     def set_targets(
         self, ips: list[int], ports: list[int], healthy: list[bool], registered: list[bool], drain_deadline: list[int]
     ) -> None: ...
@@ -126,40 +134,46 @@ class NetworkLoadBalancer:
     def verdict_values(self) -> list[int]: ...
     def flows_per_target(self) -> list[int]: ...
     @property
+    def queues(self) -> int: ...
+    @property
     def start_minute(self) -> int: ...
     def __len__(self) -> int: ...
 
+class EnaConfig:
+    queues: int
+    rss_key: bytes
+    direction: str
+    instance: list[tuple[int, int]]
+    link_local: list[tuple[int, int]]
+    pps: int
+    baseline_bps: int
+    burst_bps: int
+    credit_ns: int
+    initial_credits: float
+    flow_bps: int
+    link_local_pps: int
+    window_ns: int
+    mtu: int
+    queue_depth: int
+    conntrack: int
+    latency_ns: int
+    flow_slots: int
+    @property
+    def timeouts_ns(self) -> list[int]: ...
+    @timeouts_ns.setter
+    def timeouts_ns(self, value: npt.ArrayLike) -> None: ...
+    hash_key: bytes
+    def __init__(self) -> None: ...
 
 class EnaInterface:
-    def __init__(
-        self,
-        queues: int,
-        rss_key: bytes,
-        direction: str,
-        instance: list[tuple[int, int]],
-        link_local: list[tuple[int, int]],
-        pps: int,
-        baseline_bps: int,
-        burst_bps: int,
-        credit_ns: int,
-        initial_credits: float,
-        flow_bps: int,
-        link_local_pps: int,
-        window_ns: int,
-        queue_depth: int,
-        conntrack: int,
-        timeouts_ns: npt.ArrayLike,
-        hash_key: bytes,
-        latency_ns: int,
-        flow_slots: int,
-        mtu: int,
-    ) -> None: ...
+    def __init__(self, config: EnaConfig) -> None: ...
     def process(
         self,
         batch: npt.NDArray[np.void],
+        out: npt.NDArray[np.void] | None = None,
         verdict_out: npt.NDArray[np.uint8] | None = None,
         delay_out: npt.NDArray[np.uint64] | None = None,
-    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]: ...
+    ) -> tuple[npt.NDArray[np.void], npt.NDArray[np.uint8], npt.NDArray[np.uint64]]: ...
     def queue(self, batch: npt.NDArray[np.void], out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]: ...
     def expire(self, now_ns: int) -> None: ...
     def counter_values(self) -> dict[str, int]: ...

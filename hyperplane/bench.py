@@ -275,7 +275,7 @@ def _established(flows: int, threads: int) -> Callable[[Workload], Round]:
         def run() -> float:
             ct.threads = threads
             start = time.perf_counter()
-            ct.process(lookups, out=out)
+            ct.process(lookups, verdict_out=out)
             return time.perf_counter() - start
 
         return Round(run, len(lookups))
@@ -326,7 +326,7 @@ def _conntrack_on_nat_flows(flows: int) -> Callable[[Workload], Round]:
         setup = w.nat(flows)
         out = np.empty(len(setup.outbound), dtype=np.uint8)
         tracker = setup.tracker
-        return _timed_process(lambda b: tracker.process(b, out=out), setup.outbound, tracker, 1)
+        return _timed_process(lambda b: tracker.process(b, verdict_out=out), setup.outbound, tracker, 1)
 
     return prepare
 
@@ -374,7 +374,7 @@ def _conntrack_on_nlb_flows(flows: int) -> Callable[[Workload], Round]:
         setup = w.nlb(flows)
         out = np.empty(len(setup.data), dtype=np.uint8)
         tracker = setup.tracker
-        return _timed_process(lambda b: tracker.process(b, out=out), setup.data, tracker, 1)
+        return _timed_process(lambda b: tracker.process(b, verdict_out=out), setup.data, tracker, 1)
 
     return prepare
 

@@ -148,8 +148,11 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         if not isinstance(self.timeouts, Timeouts):
             raise TypeError(f"timeouts must be a hyperplane.Timeouts, not {type(timeouts).__name__}")
         self.threads = default_threads() if threads is None else threads
-        key = secrets.token_bytes(32) if seed is None else np.random.default_rng(seed).bytes(32)
-        self._core = _core.ConnTrack(capacity, queues, self.timeouts.as_ns(), key, loose, early_drop)
+        cfg = _core.ConnTrackConfig()
+        cfg.capacity, cfg.queues, cfg.loose, cfg.early_drop = capacity, queues, loose, early_drop
+        cfg.timeouts_ns = self.timeouts.as_ns()
+        cfg.hash_key = secrets.token_bytes(32) if seed is None else np.random.default_rng(seed).bytes(32)
+        self._core = _core.ConnTrack(cfg)
 
     @property
     def capacity(self) -> int:
@@ -164,10 +167,14 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         """Bytes held by the tables (records and control bytes, at most 80% full)."""
         return self._core.memory_bytes
 
-    def process(self, batch: Batch, *, out: npt.NDArray[np.uint8] | None = None) -> ProcessResult:
-        """Track every packet of ``batch`` (in order of time); ``out=`` reuses the verdict array."""
-        verdict = self._core.process(batch, out, self._threads)
-        return ProcessResult(batch, verdict)
+    def process(
+        self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None
+    ) -> ProcessResult:
+        """Track every packet of ``batch`` (in order of time). Nothing is rewritten: ``packets`` is
+        ``batch`` itself, or ``out`` holding a copy of it; ``verdict_out=`` reuses the verdict array
+        (docs/stages.md)."""
+        packets, verdict = self._core.process(batch, out, verdict_out, self._threads)
+        return ProcessResult(packets, verdict)
 
     def flows(self) -> npt.NDArray[np.void]:
         """The connections held, as an array of :data:`FLOW_DTYPE` (``state`` is a :class:`TcpState`)."""

@@ -125,11 +125,13 @@ class NatGateway(ShardedStage[_core.NatGateway]):
         self.timeouts = Timeouts.uniform(idle_timeout) if timeouts is None else timeouts
         self.threads = default_threads() if threads is None else threads
         seed_value = secrets.randbits(64) if seed is None else seed
-        key = np.random.default_rng(seed_value).bytes(32)
-        self._core = _core.NatGateway(
-            capacity, queues, ips, networks, self.timeouts.as_ns(), key, seed_value, per_destination,
-            max_pps or 0.0, (max_gbps or 0.0) * 1e9,
-        )
+        cfg = _core.NatConfig()
+        cfg.capacity, cfg.queues, cfg.seed = capacity, queues, seed_value
+        cfg.timeouts_ns = self.timeouts.as_ns()
+        cfg.hash_key = np.random.default_rng(seed_value).bytes(32)
+        cfg.public_ips, cfg.private_networks, cfg.per_destination = ips, networks, per_destination
+        cfg.max_pps, cfg.max_bps = max_pps or 0.0, (max_gbps or 0.0) * 1e9
+        self._core = _core.NatGateway(cfg)
 
     def process(
         self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None

@@ -141,10 +141,13 @@ class NetworkLoadBalancer(ShardedStage[_core.NetworkLoadBalancer]):
         seed_value = secrets.randbits(64) if seed is None else seed
         rng = np.random.default_rng(seed_value)
         timeouts = Timeouts.uniform(tcp_idle_timeout).replace(udp=udp_timeout, udp_stream=udp_timeout)
-        self._core = _core.NetworkLoadBalancer(
-            capacity, queues, nodes, parsed_listeners, timeouts.as_ns(), rng.bytes(32), rng.bytes(32), seed_value,
-            preserve_client_ip, connection_termination, 55_000,
-        )
+        cfg = _core.NlbConfig()
+        cfg.capacity, cfg.queues, cfg.seed = capacity, queues, seed_value
+        cfg.timeouts_ns = timeouts.as_ns()
+        cfg.hash_key, cfg.flow_key = rng.bytes(32), rng.bytes(32)
+        cfg.nodes, cfg.listeners = nodes, parsed_listeners
+        cfg.preserve_client_ip, cfg.terminate, cfg.per_target = preserve_client_ip, connection_termination, 55_000
+        self._core = _core.NetworkLoadBalancer(cfg)
         for t in targets:
             target = t if isinstance(t, Target) else Target(address=t[0], zone=t[1])
             self._add(target)

@@ -297,12 +297,14 @@ def test_bad_arrays() -> None:
         ct.process(np.zeros(3, dtype=np.uint32))
     with pytest.raises(ValueError, match="batch must be C-contiguous"):
         ct.process(hp.empty(6)[::2])
-    with pytest.raises(TypeError, match="out"):
-        ct.process(hp.empty(3), out=np.zeros(3, dtype=np.int32))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="verdict_out"):
+        ct.process(hp.empty(3), verdict_out=np.zeros(3, dtype=np.int32))  # type: ignore[arg-type]
     readonly = np.zeros(3, dtype=np.uint8)
     readonly.flags.writeable = False
-    with pytest.raises(ValueError, match="out is read-only"):
-        ct.process(hp.empty(3), out=readonly)
+    with pytest.raises(ValueError, match="verdict_out is read-only"):
+        ct.process(hp.empty(3), verdict_out=readonly)
+    with pytest.raises(TypeError, match="out must have dtype hyperplane.PACKET_DTYPE"):
+        ct.process(hp.empty(3), out=np.zeros(3, dtype=np.uint8))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="now_ns"):
         ct.expire(-1)
 

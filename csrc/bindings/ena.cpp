@@ -1,89 +1,73 @@
 #include "stages/ena_interface.hpp"
 
-#include <pybind11/stl.h>
-
 #include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "bindings/batch.hpp"
+#include "bindings/stage.hpp"
 
 namespace hp::bind {
 
-void register_ena(py::module_& m);
-
-namespace {
-
-std::vector<EnaNetwork> networks(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs) {
-    std::vector<EnaNetwork> out;
-    for (const auto& [base, mask] : pairs) out.push_back({base, mask});
-    return out;
-}
-
-EnaDirection direction_of(const std::string& name) {
-    if (name == "in") return EnaDirection::in;
-    if (name == "out") return EnaDirection::out;
-    if (name == "both") return EnaDirection::both;
-    throw py::value_error("direction must be 'in', 'out' or 'both', not '" + name + "'");
-}
-
-}  // namespace
-
 void register_ena(py::module_& m) {
+    py::class_<EnaConfig> config(m, "EnaConfig");
+    config.def(py::init<>())
+        .def_readwrite("queues", &EnaConfig::queues)
+        .def_property(
+            "rss_key", [](const EnaConfig& c) { return py::bytes(reinterpret_cast<const char*>(c.rss_key.data()), c.rss_key.size()); },
+            [](EnaConfig& c, const py::bytes& key) {
+                const std::string k = key;
+                if (k.size() != c.rss_key.size())
+                    throw py::value_error("rss_key must be " + std::to_string(c.rss_key.size()) + " bytes");
+                std::memcpy(c.rss_key.data(), k.data(), c.rss_key.size());
+            })
+        .def_property(
+            "direction",
+            [](const EnaConfig& c) {
+                return std::string(c.direction == EnaDirection::in ? "in" : c.direction == EnaDirection::out ? "out" : "both");
+            },
+            [](EnaConfig& c, const std::string& name) {
+                if (name == "in") c.direction = EnaDirection::in;
+                else if (name == "out") c.direction = EnaDirection::out;
+                else if (name == "both") c.direction = EnaDirection::both;
+                else throw py::value_error("direction must be 'in', 'out' or 'both', not '" + name + "'");
+            })
+        .def_readwrite("pps", &EnaConfig::pps)
+        .def_readwrite("baseline_bps", &EnaConfig::baseline_bps)
+        .def_readwrite("burst_bps", &EnaConfig::burst_bps)
+        .def_readwrite("credit_ns", &EnaConfig::credit_ns)
+        .def_readwrite("initial_credits", &EnaConfig::initial_credits)
+        .def_readwrite("flow_bps", &EnaConfig::flow_bps)
+        .def_readwrite("link_local_pps", &EnaConfig::link_local_pps)
+        .def_readwrite("window_ns", &EnaConfig::window_ns)
+        .def_readwrite("mtu", &EnaConfig::mtu)
+        .def_readwrite("queue_depth", &EnaConfig::queue_depth)
+        .def_readwrite("conntrack", &EnaConfig::conntrack)
+        .def_readwrite("latency_ns", &EnaConfig::latency_ns)
+        .def_readwrite("flow_slots", &EnaConfig::flow_slots);
+    def_networks_property(config, "instance", &EnaConfig::instance);
+    def_networks_property(config, "link_local", &EnaConfig::link_local);
+    def_timeouts_property(config, "timeouts_ns", &EnaConfig::timeouts);
+    def_key_property(config, "hash_key", &EnaConfig::key);
+
     py::class_<EnaInterface>(m, "EnaInterface")
-        .def(py::init([](unsigned queues, const py::bytes& rss_key, const std::string& direction,
-                         const std::vector<std::pair<std::uint32_t, std::uint32_t>>& instance,
-                         const std::vector<std::pair<std::uint32_t, std::uint32_t>>& link_local,
-                         std::uint64_t pps, std::uint64_t baseline_bps, std::uint64_t burst_bps,
-                         std::uint64_t credit_ns, double initial_credits, std::uint64_t flow_bps,
-                         std::uint64_t link_local_pps, std::uint64_t window_ns, std::size_t queue_depth,
-                         std::size_t conntrack, const py::object& timeouts_ns, const py::bytes& hash_key,
-                         std::uint64_t latency_ns, std::size_t flow_slots, std::uint32_t mtu) {
-                 EnaConfig cfg;
-                 cfg.queues = queues;
-                 const std::string rk = rss_key;
-                 if (rk.size() != cfg.rss_key.size())
-                     throw py::value_error("rss_key must be " + std::to_string(cfg.rss_key.size()) + " bytes");
-                 std::memcpy(cfg.rss_key.data(), rk.data(), cfg.rss_key.size());
-                 cfg.direction = direction_of(direction);
-                 cfg.instance = networks(instance), cfg.link_local = networks(link_local);
-                 cfg.pps = pps, cfg.baseline_bps = baseline_bps, cfg.burst_bps = burst_bps;
-                 cfg.credit_ns = credit_ns, cfg.initial_credits = initial_credits, cfg.flow_bps = flow_bps;
-                 cfg.link_local_pps = link_local_pps, cfg.window_ns = window_ns, cfg.queue_depth = queue_depth;
-                 cfg.conntrack = conntrack, cfg.latency_ns = latency_ns, cfg.flow_slots = flow_slots;
-                 cfg.mtu = mtu;
-                 cfg.timeouts = timeouts_from(timeouts_ns);
-                 cfg.key = hash_key_from(hash_key, "hash_key");
-                 try {
-                     return std::make_unique<EnaInterface>(cfg);
-                 } catch (const std::invalid_argument& e) {
-                     throw py::value_error(e.what());
-                 }
-             }),
-             py::arg("queues"), py::arg("rss_key"), py::arg("direction"), py::arg("instance"),
-             py::arg("link_local"), py::arg("pps"), py::arg("baseline_bps"), py::arg("burst_bps"),
-             py::arg("credit_ns"), py::arg("initial_credits"), py::arg("flow_bps"), py::arg("link_local_pps"),
-             py::arg("window_ns"), py::arg("queue_depth"), py::arg("conntrack"), py::arg("timeouts_ns"),
-             py::arg("hash_key"), py::arg("latency_ns"), py::arg("flow_slots"), py::arg("mtu"))
+        .def(py::init<const EnaConfig&>(), py::arg("config"))
         .def(
             "process",
-            [](EnaInterface& eni, const py::handle& batch, const py::object& verdict_out,
+            [](EnaInterface& eni, const py::handle& batch, const py::object& out, const py::object& verdict_out,
                const py::object& delay_out) {
-                const auto pkts = packet_batch(batch, "batch");
-                const auto n = static_cast<std::size_t>(pkts.shape(0));
-                auto verdicts = output_array<std::uint8_t>(verdict_out, n, "verdict_out");
-                auto delays = output_array<std::uint64_t>(delay_out, n, "delay_out");
-                const Packet* in = packets_of(pkts);
-                std::uint8_t* v = verdicts.mutable_data();
+                StageIO io = stage_io(batch, out, verdict_out, false);
+                auto delays = output_array<std::uint64_t>(delay_out, io.n, "delay_out");
                 std::uint64_t* d = delays.mutable_data();
                 {
                     py::gil_scoped_release release;
-                    eni.process(in, n, v, d);
+                    io.copy_through();
+                    eni.process(io.in(), io.n, io.verdict_data(), d);
                 }
-                return py::make_tuple(verdicts, delays);
+                return io.result(delays);
             },
-            py::arg("batch"), py::arg("verdict_out") = py::none(), py::arg("delay_out") = py::none())
+            py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
+            py::arg("delay_out") = py::none())
         .def(
             "queue",
             [](const EnaInterface& eni, const py::handle& batch, const py::object& out) {

@@ -1,10 +1,12 @@
 // hyperplane._core: the compiled engine. Each submodule of the core has its
 // own small binding file; this one only assembles them.
 #include "bindings/batch.hpp"
+#include "bindings/stage.hpp"
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "hyperplane's C++ packet engine";
     hp::bind::register_packets(m);
+    hp::bind::register_stage_config(m);
     hp::bind::register_rss(m);
     hp::bind::register_conntrack(m);
     hp::bind::register_probe(m);

@@ -1,39 +1,25 @@
+// The Network Load Balancer: its configuration, targets and tables; the rest
+// is the sharded-stage template (bindings/stage.hpp).
 #include "stages/nlb.hpp"
 
-#include <pybind11/stl.h>
-
-#include <cstring>
-#include <string>
 #include <utility>
-#include <vector>
 
-#include "bindings/batch.hpp"
+#include "bindings/stage.hpp"
 
 namespace hp::bind {
-void register_nlb(py::module_& m) {
 
-    py::class_<NetworkLoadBalancer>(m, "NetworkLoadBalancer")
-        .def(py::init([](std::size_t capacity, unsigned queues, std::vector<std::uint32_t> nodes,
-                         std::vector<std::pair<std::uint16_t, std::uint8_t>> listeners, const py::object& timeouts_ns,
-                         const py::bytes& hash_key, const py::bytes& flow_key, std::uint64_t seed,
-                         bool preserve_client_ip, bool terminate, std::uint32_t per_target) {
-                 NlbConfig cfg;
-                 cfg.capacity = capacity, cfg.queues = queues, cfg.nodes = std::move(nodes);
-                 cfg.listeners = std::move(listeners);
-                 cfg.timeouts = timeouts_from(timeouts_ns);
-                 cfg.key = hash_key_from(hash_key, "hash_key");
-                 cfg.flow_key = hash_key_from(flow_key, "flow_key");
-                 cfg.seed = seed, cfg.preserve_client_ip = preserve_client_ip, cfg.terminate = terminate;
-                 cfg.per_target = per_target;
-                 try {
-                     return std::make_unique<NetworkLoadBalancer>(cfg);
-                 } catch (const std::invalid_argument& e) {
-                     throw py::value_error(e.what());
-                 }
-             }),
-             py::arg("capacity"), py::arg("queues"), py::arg("nodes"), py::arg("listeners"), py::arg("timeouts_ns"),
-             py::arg("hash_key"), py::arg("flow_key"), py::arg("seed"), py::arg("preserve_client_ip"),
-             py::arg("terminate"), py::arg("per_target"))
+void register_nlb(py::module_& m) {
+    py::class_<NlbConfig, StageConfig> config(m, "NlbConfig");
+    config.def(py::init<>())
+        .def_readwrite("nodes", &NlbConfig::nodes)
+        .def_readwrite("listeners", &NlbConfig::listeners)
+        .def_readwrite("preserve_client_ip", &NlbConfig::preserve_client_ip)
+        .def_readwrite("terminate", &NlbConfig::terminate)
+        .def_readwrite("per_target", &NlbConfig::per_target);
+    def_key_property(config, "flow_key", &NlbConfig::flow_key);
+
+    py::class_<NetworkLoadBalancer> cls(m, "NetworkLoadBalancer");
+    cls.def(py::init<const NlbConfig&>(), py::arg("config"))
         .def(
             "set_targets",
             [](NetworkLoadBalancer& nlb, const std::vector<std::uint32_t>& ips, const std::vector<std::uint16_t>& ports,
@@ -48,54 +34,25 @@ void register_nlb(py::module_& m) {
                 nlb.set_targets(std::move(targets));
             },
             py::arg("ips"), py::arg("ports"), py::arg("healthy"), py::arg("registered"), py::arg("drain_deadline"))
-        .def(
-            "set_table",
-            [](NetworkLoadBalancer& nlb, std::size_t node, std::vector<std::uint32_t> table) {
-                try {
-                    nlb.set_table(node, std::move(table));
-                } catch (const std::invalid_argument& e) {
-                    throw py::value_error(e.what());
-                }
-            },
-            py::arg("node"), py::arg("table"))
+        .def("set_table", &NetworkLoadBalancer::set_table, py::arg("node"), py::arg("table"))
         .def(
             "process",
             [](NetworkLoadBalancer& nlb, const py::handle& batch, const py::object& out, const py::object& verdict_out,
                const py::object& target_out, unsigned threads) {
-                const auto pkts = packet_batch(batch, "batch");
-                const auto n = static_cast<std::size_t>(pkts.shape(0));
-                py::array result = output_batch(out, pkts, "out");
-                auto verdicts = output_array<std::uint8_t>(verdict_out, n, "verdict_out");
-                auto targets = output_array<std::uint32_t>(target_out, n, "target_out");
-                const Packet* in = packets_of(pkts);
-                auto* dst = static_cast<Packet*>(result.mutable_data());
-                std::uint8_t* v = verdicts.mutable_data();
+                StageIO io = stage_io(batch, out, verdict_out, true);
+                auto targets = output_array<std::uint32_t>(target_out, io.n, "target_out");
                 std::uint32_t* t = targets.mutable_data();
                 {
                     py::gil_scoped_release release;
-                    nlb.process(in, n, dst, v, t, threads);
+                    nlb.process(io.in(), io.n, io.out(), io.verdict_data(), t, threads);
                 }
-                return py::make_tuple(result, verdicts, targets);
+                return io.result(targets);
             },
             py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
             py::arg("target_out") = py::none(), py::arg("threads") = 1)
-        .def("expire", [](NetworkLoadBalancer& nlb, std::uint64_t now) {
-                py::gil_scoped_release release;
-                nlb.expire(now);
-            }, py::arg("now_ns"))
-        .def("metric_values", [](const NetworkLoadBalancer& nlb) {
-            const auto minutes = nlb.metrics();
-            py::array_t<std::uint64_t> out({static_cast<py::ssize_t>(minutes.size()), static_cast<py::ssize_t>(kNlbMetricCount)});
-            if (!minutes.empty()) std::memcpy(out.mutable_data(), minutes.data(), minutes.size() * sizeof(NlbMinute));
-            return out;
-        })
-        .def("verdict_values", [](const NetworkLoadBalancer& nlb) {
-            const auto v = nlb.verdicts();
-            return std::vector<std::uint64_t>(v.begin(), v.end());
-        })
-        .def("flows_per_target", &NetworkLoadBalancer::flows_per_target)
-        .def_property_readonly("start_minute", &NetworkLoadBalancer::start_minute)
-        .def("__len__", &NetworkLoadBalancer::size);
+        .def("flows_per_target", &NetworkLoadBalancer::flows_per_target);
+    def_sharded(cls);
+    def_metrics<NetworkLoadBalancer, NlbMinute>(cls);
 }
 
 }  // namespace hp::bind

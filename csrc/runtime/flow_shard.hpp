@@ -31,6 +31,7 @@ public:
 
     const VerdictCounts& verdicts() const { return verdicts_; }
     const FlowTable& table() const { return table_; }
+    unsigned index() const { return index_; }
 
 protected:
     // The sweep checks kSweepSlots consecutive slots every kSweepEvery packets,
@@ -38,7 +39,7 @@ protected:
     // miss; kFullSweep slots when a new connection finds the table full.
     static constexpr std::size_t kSweepEvery = 64, kSweepSlots = 16, kFullSweep = 256;
 
-    FlowShard(std::size_t slots, const HashKey& key) : table_(slots, key) {}
+    FlowShard(unsigned index, std::size_t slots, const HashKey& key) : index_(index), table_(slots, key) {}
 
     void advance(std::uint64_t ts) { now_ = std::max(now_, ts); }
 
@@ -83,6 +84,7 @@ protected:
             if (table_.occupied(slot) && !is_alias(table_.record(slot))) visit(table_.record(slot));
     }
 
+    unsigned index_;  // which shard of the stage this is
     FlowTable table_;
     VerdictCounts verdicts_{};
     std::uint64_t now_ = 0;  // the latest packet time this shard has seen

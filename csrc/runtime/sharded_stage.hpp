@@ -61,6 +61,20 @@ public:
         for (const auto& s : shards_) s.add_metrics(out);
         return out;
     }
+    // Rows of a listing (flows, connections), each shard's appended by its append_rows().
+    template <class Row>
+    std::vector<Row> rows() const {
+        std::vector<Row> out;
+        out.reserve(size());
+        for (const auto& s : shards_) s.append_rows(out);
+        return out;
+    }
+    // Connections held, over all shards.
+    std::size_t size() const {
+        std::size_t n = 0;
+        for (const auto& s : shards_) n += s.connections();
+        return n;
+    }
     const Config& config() const { return cfg_; }
     unsigned queues() const { return cfg_.queues; }
     std::uint64_t start_minute() const { return cfg_.start_minute; }

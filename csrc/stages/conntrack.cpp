@@ -17,8 +17,8 @@ bool assured(const FlowRecord& r) {
 
 }  // namespace
 
-ConnTrackShard::ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg)
-    : FlowShard(capacity, cfg.key), cfg_(&cfg) {}
+ConnTrackShard::ConnTrackShard(unsigned index, std::size_t capacity, const ConnTrackConfig& cfg)
+    : FlowShard(index, capacity, cfg.key), cfg_(&cfg) {}
 
 // The hot path is inlined into the pipeline; creating a connection is not.
 __attribute__((always_inline)) inline Verdict ConnTrackShard::handle(const Packet& p, const KeyedPacket& kp,
@@ -174,7 +174,7 @@ void ConnTrackShard::expire(std::uint64_t now) {
     expire_timed_out(now, cfg_->timeouts, [&](std::size_t slot) { remove(slot, CtEvent::expired); });
 }
 
-void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const {
+void ConnTrackShard::append_rows(std::vector<FlowInfo>& out) const {
     for_each_connection([&](const FlowRecord& r) {
         const bool lo = r.flags & flow_flag::orig_lo;
         FlowInfo f{};
@@ -187,7 +187,7 @@ void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shar
         f.orig_dst_port = lo ? r.port_hi : r.port_lo;
         f.reply_src_ip = f.orig_dst_ip, f.reply_dst_ip = f.orig_src_ip;
         f.reply_src_port = f.orig_dst_port, f.reply_dst_port = f.orig_src_port;
-        f.shard = shard;
+        f.shard = static_cast<std::uint16_t>(index_);
         f.proto = r.proto, f.state = r.state;
         f.replied = (r.flags & flow_flag::seen_reply) ? 1 : 0;
         f.stream = (r.flags & flow_flag::stream) ? 1 : 0;
@@ -197,7 +197,7 @@ void ConnTrackShard::append_flows(std::vector<FlowInfo>& out, std::uint16_t shar
 
 ConnTrack::ConnTrack(const ConnTrackConfig& cfg) : ShardedStage(cfg, symmetric_rss_key()) {
     shards_.reserve(cfg_.queues);
-    for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(per_shard(), cfg_);
+    for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(s, per_shard(), cfg_);
 }
 
 void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads) {
@@ -210,25 +210,12 @@ void ConnTrack::process(const Packet* pkts, std::size_t n, std::uint8_t* verdict
         [&](std::size_t i, Verdict v) { verdicts[i] = static_cast<std::uint8_t>(v); });
 }
 
-std::vector<FlowInfo> ConnTrack::flows() const {
-    std::vector<FlowInfo> out;
-    out.reserve(size());
-    for (std::size_t s = 0; s < shards_.size(); ++s) shards_[s].append_flows(out, static_cast<std::uint16_t>(s));
-    return out;
-}
-
 ConnTrackCounters ConnTrack::counters() const {
     ConnTrackCounters total;
     total.verdicts = verdicts();
     for (const auto& s : shards_)
         for (std::size_t e = 0; e < kCtEventCount; ++e) total.events[e] += s.events()[e];
     return total;
-}
-
-std::size_t ConnTrack::size() const {
-    std::size_t n = 0;
-    for (const auto& s : shards_) n += s.table().size();
-    return n;
 }
 
 std::size_t ConnTrack::memory_bytes() const {

@@ -44,12 +44,13 @@ struct FlowInfo {
 // Cache-line aligned: shards owned by different workers never share a line.
 class alignas(64) ConnTrackShard : public FlowShard<ConnTrackShard> {
 public:
-    ConnTrackShard(std::size_t capacity, const ConnTrackConfig& cfg);
+    ConnTrackShard(unsigned index, std::size_t capacity, const ConnTrackConfig& cfg);
 
     Verdict handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h);
     void sweep(std::size_t slots);
     void expire(std::uint64_t now);
-    void append_flows(std::vector<FlowInfo>& out, std::uint16_t shard) const;
+    void append_rows(std::vector<FlowInfo>& out) const;
+    std::size_t connections() const { return table_.size(); }
     const std::array<std::uint64_t, kCtEventCount>& events() const { return events_; }
 
 private:
@@ -74,10 +75,9 @@ public:
     explicit ConnTrack(const ConnTrackConfig& cfg);
 
     void process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads);
-    std::vector<FlowInfo> flows() const;
+    std::vector<FlowInfo> flows() const { return rows<FlowInfo>(); }
     ConnTrackCounters counters() const;
 
-    std::size_t size() const;
     std::size_t capacity() const { return cfg_.capacity; }
     std::size_t memory_bytes() const;
 

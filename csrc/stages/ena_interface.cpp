@@ -19,7 +19,7 @@ uint128 depth_units(std::uint64_t rate, std::uint64_t window_ns, std::uint64_t l
     return std::max(window, floor);
 }
 
-bool in_any(const std::vector<EnaNetwork>& nets, std::uint32_t ip) {
+bool in_any(const std::vector<Ipv4Network>& nets, std::uint32_t ip) {
     for (const auto& n : nets)
         if (n.contains(ip)) return true;
     return false;

@@ -24,6 +24,7 @@
 #include "limits/allowance.hpp"
 #include "stages/conntrack.hpp"
 #include "core/flow_key.hpp"
+#include "core/ipv4_network.hpp"
 #include "core/packet.hpp"
 #include "hash/rss.hpp"
 #include "core/timeouts.hpp"
@@ -32,11 +33,6 @@
 
 namespace hp {
 
-struct EnaNetwork {
-    std::uint32_t base, mask;
-    bool contains(std::uint32_t ip) const { return (ip & mask) == base; }
-};
-
 // Which packets are inbound: all, none, or those to the instance's addresses.
 enum class EnaDirection : std::uint8_t { in, out, both };
 
@@ -44,8 +40,8 @@ struct EnaConfig {
     unsigned queues = 1;
     RssKey rss_key = kSpecRssKey;
     EnaDirection direction = EnaDirection::in;
-    std::vector<EnaNetwork> instance;    // direction both: src here is outbound, dst here inbound
-    std::vector<EnaNetwork> link_local;  // services answered by the card (DNS, IMDS, Time Sync)
+    std::vector<Ipv4Network> instance;    // direction both: src here is outbound, dst here inbound
+    std::vector<Ipv4Network> link_local;  // services answered by the card (DNS, IMDS, Time Sync)
     std::uint64_t pps = 0;               // each allowance: 0 means none
     std::uint64_t baseline_bps = 0;
     std::uint64_t burst_bps = 0;         // above baseline_bps: credits let traffic burst to it

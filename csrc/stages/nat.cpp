@@ -27,8 +27,7 @@ void apply(Packet& p, const NatRewrite& rw) {
 }  // namespace
 
 NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
-    : FlowShard(2 * capacity, cfg.key),
-      index_(index),
+    : FlowShard(index, 2 * capacity, cfg.key),
       cfg_(&cfg),
       destinations_(capacity, cfg.key),
       minutes_(&cfg.start_minute, static_cast<std::size_t>(NatMetric::active_connection_count)),
@@ -244,7 +243,7 @@ void NatShard::expire(std::uint64_t now) {
     expire_timed_out(now, cfg_->timeouts, [&](std::size_t slot) { close(slot, true); });
 }
 
-void NatShard::append_connections(std::vector<NatConnection>& out) const {
+void NatShard::append_rows(std::vector<NatConnection>& out) const {
     for_each_connection([&](const FlowRecord& r) {
         const NatExt x = r.ext_as<NatExt>();
         NatConnection c{};
@@ -279,7 +278,7 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
         shard = PortSlice::owner(port, cfg_.queues);
         return NatPath::inbound;
     }
-    for (const NatNetwork& net : cfg_.private_networks)
+    for (const Ipv4Network& net : cfg_.private_networks)
         if (net.contains(p.src_ip)) return NatPath::outbound;
     return NatPath::not_routed;
 }
@@ -305,19 +304,6 @@ void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint
             apply(out[i], o.rewrite);
             verdicts[i] = static_cast<std::uint8_t>(o.verdict);
         });
-}
-
-std::vector<NatConnection> NatGateway::connections() const {
-    std::vector<NatConnection> out;
-    out.reserve(size());
-    for (const auto& s : shards_) s.append_connections(out);
-    return out;
-}
-
-std::size_t NatGateway::size() const {
-    std::size_t n = 0;
-    for (const auto& s : shards_) n += s.connections();
-    return n;
 }
 
 }  // namespace hp

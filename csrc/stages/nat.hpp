@@ -23,6 +23,7 @@
 #include "table/flow_table.hpp"
 #include "table/port_slice.hpp"
 #include "metrics/per_minute.hpp"
+#include "core/ipv4_network.hpp"
 #include "core/packet.hpp"
 #include "hash/rss.hpp"
 #include "core/timeouts.hpp"
@@ -34,14 +35,9 @@ namespace hp {
 
 using NatMinute = PerMinute<kNatMetricCount>::Row;
 
-struct NatNetwork {
-    std::uint32_t base, mask;
-    bool contains(std::uint32_t ip) const { return (ip & mask) == base; }
-};
-
 struct NatConfig : StageConfig {
     std::vector<std::uint32_t> public_ips;
-    std::vector<NatNetwork> private_networks;
+    std::vector<Ipv4Network> private_networks;
     std::uint32_t per_destination = 55000;  // per public address and (dst ip, dst port, proto)
     double max_pps = 0;                     // the gateway's limits; 0: none
     double max_bps = 0;
@@ -89,7 +85,7 @@ public:
     void sweep(std::size_t slots);
 
     void expire(std::uint64_t now);
-    void append_connections(std::vector<NatConnection>& out) const;
+    void append_rows(std::vector<NatConnection>& out) const;
     void add_metrics(std::vector<NatMinute>& out) const;
     std::size_t connections() const { return table_.size() / 2; }
 
@@ -101,7 +97,6 @@ private:
     void close(std::size_t main_slot, bool timed_out);
     void count(NatMetric m, std::uint64_t amount = 1) { minutes_.add(static_cast<std::size_t>(m), amount); }
 
-    unsigned index_;
     const NatConfig* cfg_;
     DestinationCounts destinations_;
     TokenBucket pps_, bits_;
@@ -118,9 +113,8 @@ public:
 
     // `out` receives the packets as they leave (a copy of `in`, rewritten); it may be `in`.
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads);
-    std::vector<NatConnection> connections() const;
+    std::vector<NatConnection> connections() const { return rows<NatConnection>(); }
     std::vector<NatMinute> metrics() const { return ShardedStage::metrics<NatMinute>(); }
-    std::size_t size() const;
 
 private:
     // The packet's path; for a reply, also its shard (the owner of its port).

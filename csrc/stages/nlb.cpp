@@ -19,8 +19,7 @@ FlowKey snat_key(const Packet& p, const NlbTarget& target, std::uint16_t port) {
 
 NlbShard::NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, const std::vector<NlbTarget>& targets,
                    const std::vector<std::vector<std::uint32_t>>& tables)
-    : FlowShard(2 * capacity, cfg.key),
-      index_(index),
+    : FlowShard(index, 2 * capacity, cfg.key),
       cfg_(&cfg),
       targets_(&targets),
       tables_(&tables),
@@ -228,12 +227,6 @@ std::vector<std::uint64_t> NetworkLoadBalancer::flows_per_target() const {
     std::vector<std::uint64_t> out(targets_.size(), 0);
     for (const auto& s : shards_) s.count_targets(out);
     return out;
-}
-
-std::size_t NetworkLoadBalancer::size() const {
-    std::size_t n = 0;
-    for (const auto& s : shards_) n += s.flows();
-    return n;
 }
 
 }  // namespace hp

@@ -76,7 +76,7 @@ public:
 
     void expire(std::uint64_t now);
     void add_metrics(std::vector<NlbMinute>& out) const { minutes_.add_to(out); }
-    std::size_t flows() const { return live_; }
+    std::size_t connections() const { return live_; }
     // Flows per target, added to `out`.
     void count_targets(std::vector<std::uint64_t>& out) const;
 
@@ -87,7 +87,6 @@ private:
     void close(std::size_t slot);
     void count(NlbMetric m, std::uint64_t amount = 1) { minutes_.add(static_cast<std::size_t>(m), amount); }
 
-    unsigned index_;
     const NlbConfig* cfg_;
     const std::vector<NlbTarget>* targets_;
     const std::vector<std::vector<std::uint32_t>>* tables_;
@@ -110,7 +109,6 @@ public:
                  unsigned threads);
     std::vector<NlbMinute> metrics() const { return ShardedStage::metrics<NlbMinute>(); }
     std::vector<std::uint64_t> flows_per_target() const;
-    std::size_t size() const;
 
 private:
     std::vector<NlbTarget> targets_;

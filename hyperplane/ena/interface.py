@@ -266,11 +266,15 @@ class Interface:
         a = self.allowances
         seed_value = secrets.randbits(64) if seed is None else seed
         key = np.random.default_rng(seed_value).bytes(32)
-        self._core = _core.EnaInterface(
-            t.queues, rss_key, direction, instance, link, a.pps, a.baseline_bps, a.burst_bps, credit_ns,
-            float(burst_credits), a.flow_bps, a.link_local_pps, window_ns, queue_depth_packets, a.conntrack,
-            self.timeouts.as_ns(), key, a.latency_ns, flow_slots, t.mtu,
-        )
+        cfg = _core.EnaConfig()
+        cfg.queues, cfg.rss_key, cfg.direction = t.queues, rss_key, direction
+        cfg.instance, cfg.link_local = instance, link
+        cfg.pps, cfg.baseline_bps, cfg.burst_bps, cfg.credit_ns = a.pps, a.baseline_bps, a.burst_bps, credit_ns
+        cfg.initial_credits, cfg.flow_bps, cfg.link_local_pps = float(burst_credits), a.flow_bps, a.link_local_pps
+        cfg.window_ns, cfg.queue_depth, cfg.conntrack = window_ns, queue_depth_packets, a.conntrack
+        cfg.timeouts_ns, cfg.hash_key = self.timeouts.as_ns(), key
+        cfg.latency_ns, cfg.flow_slots, cfg.mtu = a.latency_ns, flow_slots, t.mtu
+        self._core = _core.EnaInterface(cfg)
 
     @property
     def queues(self) -> int:
@@ -280,14 +284,16 @@ class Interface:
         self,
         batch: Batch,
         *,
+        out: Batch | None = None,
         verdict_out: npt.NDArray[np.uint8] | None = None,
         delay_out: npt.NDArray[np.uint64] | None = None,
     ) -> ProcessResult:
-        """Take ``batch`` (in order of time) through the interface; ``verdict_out=`` and
-        ``delay_out=`` reuse memory. State carries over: a trace fed in chunks gives the
-        same result as in one call."""
-        verdict, delay = self._core.process(batch, verdict_out, delay_out)
-        return ProcessResult(batch, verdict, delay)
+        """Take ``batch`` (in order of time) through the interface. Nothing is rewritten:
+        ``packets`` is ``batch`` itself, or ``out`` holding a copy of it; ``verdict_out=`` and
+        ``delay_out=`` reuse memory (docs/stages.md). State carries over: a trace fed in chunks
+        gives the same result as in one call."""
+        packets, verdict, delay = self._core.process(batch, out, verdict_out, delay_out)
+        return ProcessResult(packets, verdict, delay)
 
     def queue_of(self, batch: Batch, *, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """The queue RSS gives each packet (receive for inbound, transmit for outbound)."""
