@@ -79,12 +79,7 @@ void register_rss(py::module_& m) {
 
     py::class_<Rss>(m, "Rss")
         .def(py::init([](const py::bytes& key, const py::object& indirection) {
-                 auto table = indirection_from(indirection);
-                 try {
-                     return Rss(key_from(key), std::move(table));
-                 } catch (const std::invalid_argument& e) {
-                     throw py::value_error(e.what());
-                 }
+                 return Rss(key_from(key), indirection_from(indirection));
              }),
              py::arg("key"), py::arg("indirection"))
         .def(
@@ -133,13 +128,7 @@ void register_rss(py::module_& m) {
                 std::memcpy(out.mutable_data(), t.data(), t.size() * sizeof(std::uint16_t));
                 return out;
             },
-            [](Rss& rss, const py::object& table) {
-                try {
-                    rss.set_indirection(indirection_from(table));
-                } catch (const std::invalid_argument& e) {
-                    throw py::value_error(e.what());
-                }
-            });
+            [](Rss& rss, const py::object& table) { rss.set_indirection(indirection_from(table)); });
 }
 
 }  // namespace hp::bind
