@@ -159,10 +159,6 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         return self._core.capacity
 
     @property
-    def queues(self) -> int:
-        return self._core.queues
-
-    @property
     def memory_bytes(self) -> int:
         """Bytes held by the tables (records and control bytes, at most 80% full)."""
         return self._core.memory_bytes
@@ -196,10 +192,6 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         out |= dict(zip(CONNTRACK_EVENTS.names, events))
         out |= {"live": len(self), "capacity": self.capacity}
         return out
-
-    def __len__(self) -> int:
-        """Connections held, including any that timed out and were not yet swept."""
-        return len(self._core)
 
     def __repr__(self) -> str:
         return f"ConnTrack(capacity={self.capacity}, queues={self.queues}, live={len(self)})"

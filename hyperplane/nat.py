@@ -34,8 +34,7 @@ from hyperplane import _core
 from hyperplane.conntrack import Timeouts
 from hyperplane.counters import NAT_METRICS
 from hyperplane.packets import Batch
-from hyperplane.stage import ShardedStage, default_threads, per_minute
-from hyperplane.verdict import packet_counters
+from hyperplane.stage import MeteredStage, default_threads
 
 CONNECTION_DTYPE: np.dtype[np.void] = _core.NAT_CONNECTION_DTYPE
 METRICS: list[str] = NAT_METRICS.names
@@ -67,7 +66,7 @@ def _address(text: str, what: str) -> int:
         raise ValueError(f"{what}: {e}") from None
 
 
-class NatGateway(ShardedStage[_core.NatGateway]):
+class NatGateway(MeteredStage[_core.NatGateway]):
     """A NAT gateway with the public addresses ``public_ips`` (AWS allows up to 8).
 
     ``private_cidrs`` are the networks whose sources are translated. ``capacity``
@@ -78,6 +77,8 @@ class NatGateway(ShardedStage[_core.NatGateway]):
     ``MAX_LIMITS`` are AWS's); none by default. ``seed`` fixes port choice and the
     table's hash key (default: fresh random ones). ``threads`` changes speed only.
     """
+
+    metric_family = NAT_METRICS
 
     def __init__(
         self,
@@ -144,24 +145,6 @@ class NatGateway(ShardedStage[_core.NatGateway]):
     def connections(self) -> npt.NDArray[np.void]:
         """Live connections: private, remote and public tuples, state, first/last ts, packets and bytes."""
         return self._core.connections()
-
-    @property
-    def metrics(self) -> dict[str, npt.NDArray[np.uint64]]:
-        """CloudWatch's metrics per minute of packet time, plus ``Timestamp`` (ns at each minute's start).
-
-        Sums per minute, except ``ActiveConnectionCount``: the most TCP connections held at once
-        during the minute (summed over shards).
-        """
-        return per_minute(METRICS, self._core.metric_values(), self._core.start_minute)
-
-    @property
-    def counters(self) -> dict[str, int]:
-        """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
-        return packet_counters(self._core.verdict_values())
-
-    def __len__(self) -> int:
-        """Connections held (call :meth:`expire` first for only the live ones)."""
-        return len(self._core)
 
     def __repr__(self) -> str:
         return f"NatGateway(public_ips={self.public_ips}, connections={len(self)})"

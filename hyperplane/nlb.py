@@ -28,8 +28,7 @@ from hyperplane.counters import NLB_METRICS
 from hyperplane.health import CHECK_INTERVAL_S, HealthChange, Outage, health_changes
 from hyperplane.maglev import Maglev
 from hyperplane.packets import Batch, Proto
-from hyperplane.stage import ShardedStage, default_threads, per_minute
-from hyperplane.verdict import packet_counters
+from hyperplane.stage import MeteredStage, default_threads
 
 METRICS: list[str] = NLB_METRICS.names
 NO_TARGET = 0xFFFFFFFF
@@ -78,7 +77,7 @@ def _endpoint(address: str) -> tuple[int, int]:
         raise ValueError(f"target address {address!r}: {e}") from None
 
 
-class NetworkLoadBalancer(ShardedStage[_core.NetworkLoadBalancer]):
+class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
     """``listeners`` are (port, "tcp"|"udp"); ``zones`` maps each enabled zone to its node's address.
 
     ``targets`` are :class:`Target`, or (address, zone) pairs. ``cross_zone`` lets a node
@@ -87,6 +86,8 @@ class NetworkLoadBalancer(ShardedStage[_core.NetworkLoadBalancer]):
     target: ``PortAllocationErrorCount`` beyond). ``connection_termination`` resets the flows
     of unhealthy and drained targets. ``table_size`` is each Maglev table's (prime).
     """
+
+    metric_family = NLB_METRICS
 
     def __init__(
         self,
@@ -253,16 +254,3 @@ class NetworkLoadBalancer(ShardedStage[_core.NetworkLoadBalancer]):
         counts = self._core.flows_per_target()
         return {t.address: int(c) for t, c in zip(self.targets, counts)}
 
-    @property
-    def metrics(self) -> dict[str, npt.NDArray[np.uint64]]:
-        """CloudWatch's metrics per minute of packet time, plus ``Timestamp`` (ns at each minute's
-        start). ``ActiveFlowCount`` is the most flows held at once during the minute."""
-        return per_minute(METRICS, self._core.metric_values(), self._core.start_minute)
-
-    @property
-    def counters(self) -> dict[str, int]:
-        """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
-        return packet_counters(self._core.verdict_values())
-
-    def __len__(self) -> int:
-        return len(self._core)

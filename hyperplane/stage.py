@@ -1,13 +1,23 @@
-"""What the Python side of every sharded stage (conntrack, NAT, NLB) shares."""
+"""What the Python side of every sharded stage (conntrack, NAT, NLB) shares.
+
+The core's stages share one skeleton (csrc/runtime/sharded_stage.hpp) and one binding
+template (csrc/bindings/stage.hpp), so their Python wrappers share one base too: the thread
+count, expiry in packet time, packets by verdict, the connections held and, for the stages
+with CloudWatch metrics, the per-minute series under the names of their counter family.
+A stage's wrapper adds only its own configuration and listings.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+from hyperplane.counters import CounterFamily
+from hyperplane.verdict import packet_counters
 
 
 def default_threads() -> int:
@@ -20,14 +30,25 @@ def default_threads() -> int:
 
 class _Core(Protocol):
     def expire(self, now_ns: int) -> None: ...
+    def verdict_values(self) -> list[int]: ...
+    def __len__(self) -> int: ...
+    @property
+    def queues(self) -> int: ...
+
+
+class _MeteredCore(_Core, Protocol):
+    def metric_values(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def start_minute(self) -> int: ...
 
 
 CoreT = TypeVar("CoreT", bound=_Core)
+MeteredCoreT = TypeVar("MeteredCoreT", bound=_MeteredCore)
 
 
 class ShardedStage(Generic[CoreT]):
     """The thread count a stage runs its shards on (it changes speed, never a result),
-    and expiry in packet time, over the stage's core object."""
+    expiry in packet time, packets by verdict and connections held, over the stage's core."""
 
     _core: CoreT
     _threads: int
@@ -42,11 +63,38 @@ class ShardedStage(Generic[CoreT]):
             raise ValueError(f"threads must be a positive integer, not {value!r}")
         self._threads = value
 
+    @property
+    def queues(self) -> int:
+        """Shards (RSS queues) the stage's state is split over."""
+        return self._core.queues
+
     def expire(self, now_ns: int) -> None:
         """Remove every connection or flow idle past its timeout at ``now_ns`` (packet time)."""
         if now_ns < 0:
             raise ValueError(f"now_ns must be >= 0, not {now_ns}")
         self._core.expire(now_ns)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
+        return packet_counters(self._core.verdict_values())
+
+    def __len__(self) -> int:
+        """Connections (flows) held, including any that timed out and were not yet swept."""
+        return len(self._core)
+
+
+class MeteredStage(ShardedStage[MeteredCoreT]):
+    """A sharded stage with CloudWatch-style metrics per minute of packet time."""
+
+    metric_family: ClassVar[CounterFamily]
+
+    @property
+    def metrics(self) -> dict[str, npt.NDArray[np.uint64]]:
+        """The stage's CloudWatch metrics per minute of packet time, plus ``Timestamp`` (ns at each
+        minute's start). Sums per minute, except the first metric (``ActiveConnectionCount``,
+        ``ActiveFlowCount``): the most connections held at once during the minute, over shards."""
+        return per_minute(self.metric_family.names, self._core.metric_values(), self._core.start_minute)
 
 
 def per_minute(names: Sequence[str], values: npt.NDArray[np.uint64], start_minute: int) -> dict[str, npt.NDArray[np.uint64]]:
