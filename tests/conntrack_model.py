@@ -89,7 +89,7 @@ class Model:
         # ICMP echo: the requester first (a ping each way is two connections); else the lower endpoint.
         key = ((b, a) if icmp_type == 0 else (a, b)) + (proto,) if proto == 1 else (min(a, b), max(a, b), proto)
         c = self.conns.get(key)
-        if c is not None and ts > c.last_ts and ts - c.last_ts > self.timeout_ns(c):
+        if c is not None and ts >= c.last_ts and ts - c.last_ts >= self.timeout_ns(c):  # idle for it or more
             del self.conns[key]
             self.count("expired")
             c = None

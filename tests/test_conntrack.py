@@ -117,20 +117,22 @@ def test_reopen_after_time_wait() -> None:
 @pytest.mark.parametrize(
     "timeouts,rows,proto,created,expired",
     [
-        # UDP one way: alive at exactly 30 s idle, gone 1 ns later.
-        (Timeouts.linux(), [(0, OUT, 0, 100), (30, OUT, 0, 100)], 17, 1, 0),
-        (Timeouts.linux(), [(0, OUT, 0, 100), (30.000000001, OUT, 0, 100)], 17, 2, 1),
+        # UDP one way: alive 1 ns before 30 s idle; at exactly 30 s it has timed out, as Linux's
+        # nf_ct_is_expired() has it (the timeout reached) and AWS words it ("idle for ... or more").
+        (Timeouts.linux(), [(0, OUT, 0, 100), (29.999999999, OUT, 0, 100)], 17, 1, 0),
+        (Timeouts.linux(), [(0, OUT, 0, 100), (30, OUT, 0, 100)], 17, 2, 1),
         # A stream (reply, then the originator again) lives 120 s on Linux, 180 s under AWS.
         (Timeouts.linux(), [(0, OUT, 0, 100), (1, IN, 0, 100), (2, OUT, 0, 100), (122.5, OUT, 0, 100)], 17, 2, 1),
         (Timeouts.aws_sg(), [(0, OUT, 0, 100), (1, IN, 0, 100), (2, OUT, 0, 100), (122.5, OUT, 0, 100)], 17, 1, 0),
         # One request and its reply is not a stream: still 30 s.
         (Timeouts.aws_sg(), [(0, OUT, 0, 100), (1, IN, 0, 100), (31.5, OUT, 0, 100)], 17, 2, 1),
         # TCP: SYN_SENT lives 120 s; a closed (RST) connection 10 s.
-        (Timeouts.linux(), [(0, OUT, SYN, 60), (120, OUT, SYN, 60)], 6, 1, 0),
+        (Timeouts.linux(), [(0, OUT, SYN, 60), (119.999999999, OUT, SYN, 60)], 6, 1, 0),
+        (Timeouts.linux(), [(0, OUT, SYN, 60), (120, OUT, SYN, 60)], 6, 2, 1),
         (Timeouts.linux(), [(0, OUT, SYN, 60), (120.5, OUT, SYN, 60)], 6, 2, 1),
         (Timeouts.linux(), [(0, OUT, SYN, 60), (1, IN, RST, 40), (11.5, OUT, SYN, 60)], 6, 2, 1),
         # Other protocols (GRE, 47): 600 s by address pair.
-        (Timeouts.linux(), [(0, OUT, 0, 100), (600, IN, 0, 100), (1200.5, OUT, 0, 100)], 47, 2, 1),
+        (Timeouts.linux(), [(0, OUT, 0, 100), (599.5, IN, 0, 100), (1200.5, OUT, 0, 100)], 47, 2, 1),
         (Timeouts.linux().replace(other=5), [(0, OUT, 0, 100), (5.5, OUT, 0, 100)], 47, 2, 1),
     ],
 )
@@ -143,9 +145,9 @@ def test_timeouts_at_the_boundary(timeouts: Timeouts, rows: list[tuple[float, st
 
 def test_expire_sweeps_by_packet_time() -> None:
     ct, _ = run([(0, OUT, 0, 100)], proto=17)
-    ct.expire(30 * S)
+    ct.expire(30 * S - 1)
     assert len(ct) == 1
-    ct.expire(30 * S + 1)
+    ct.expire(30 * S)
     assert len(ct) == 0 and ct.counters["expired"] == 1
 
 

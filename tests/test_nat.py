@@ -85,18 +85,21 @@ def test_packet_table(description: str, rows: list[tuple[float, int, int, int, i
 
 
 def test_idle_timeout_then_rst() -> None:
+    """AWS: "If a connection that's using a NAT gateway is idle for 350 seconds or more, the
+    connection times out" and "the NAT gateway returns an RST packet to any resources behind the
+    NAT gateway that attempt to continue the connection (it does not send a FIN packet)"."""
     nat = NatGateway([PUB], seed=3)
     out, _ = nat.process(packets([(0, CLIENT, 40000, SERVER, 80, TCP, SYN)]))
     nat.process(packets([reply_to(out[0], SYNACK), (0.002, CLIENT, 40000, SERVER, 80, TCP, ACK)]))
-    # Idle for exactly 350 s: still alive.
-    _, v = nat.process(packets([(350.002, CLIENT, 40000, SERVER, 80, TCP, PSHACK)]))
+    # Idle for 1 ns less than 350 s: still alive.
+    _, v = nat.process(packets([(350.001999999, CLIENT, 40000, SERVER, 80, TCP, PSHACK)]))
     assert list(v) == [F]
-    # Idle for 350 s and 1 ms: timed out, and the client is answered with an RST.
-    _, v = nat.process(packets([(700.003, CLIENT, 40000, SERVER, 80, TCP, PSHACK)]))
+    # Idle for exactly 350 s: timed out, and the client is answered with an RST.
+    _, v = nat.process(packets([(700.001999999, CLIENT, 40000, SERVER, 80, TCP, PSHACK)]))
     assert list(v) == [Verdict.RESET]
     m = nat.metrics
     assert m["IdleTimeoutCount"].sum() == 1 and m["ConnectionEstablishedCount"].sum() == 1
-    # The minute the connection timed out in (350.002 s + 350 s): minute 11.
+    # The minute the connection timed out in (350.001999999 s + 350 s): minute 11.
     assert m["IdleTimeoutCount"][11] == 1
     assert len(nat) == 0
     # A new SYN opens a new connection.

@@ -118,10 +118,10 @@ def test_udp_flow_ends_after_120_s() -> None:
     lb = nlb()
     udp = flows(1, proto=17, port=53, flags=0)
     lb.process(udp)
-    udp["ts"] = 120 * S
+    udp["ts"] = 120 * S - 1  # idle 1 ns short of 120 s: the same flow
     lb.process(udp)
     assert lb.metrics["NewFlowCount"].sum() == 1
-    udp["ts"] = 240 * S + 1
+    udp["ts"] = 240 * S - 1  # idle for exactly 120 s: a new flow
     _, v, _ = lb.process(udp)
     assert list(v) == [F] and lb.metrics["NewFlowCount"].sum() == 2
 

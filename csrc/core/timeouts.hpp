@@ -29,10 +29,19 @@ inline std::uint8_t timeout_class(std::uint8_t proto, std::uint8_t state, std::u
 struct Timeouts {
     std::array<std::uint64_t, kTimeoutClasses> ns{};
 
-    // The last instant the connection is alive; it has expired at any later time.
+    // The last instant the connection is alive: idle for its timeout or more, it
+    // has timed out (AWS: a NAT gateway connection "idle for 350 seconds or more
+    // times out"; Linux's nf_ct_is_expired() likewise once the timeout is
+    // reached). It has expired at any later time.
     std::uint64_t deadline(const FlowRecord& r) const {
         const std::uint64_t t = ns[r.timeout_class];
-        return r.last_ts > ~std::uint64_t{0} - t ? ~std::uint64_t{0} : r.last_ts + t;
+        if (t == 0) return r.last_ts == 0 ? 0 : r.last_ts - 1;
+        return r.last_ts > ~std::uint64_t{0} - t ? ~std::uint64_t{0} : r.last_ts + (t - 1);
+    }
+    // The instant it times out: its timeout after its last packet.
+    std::uint64_t timed_out_at(const FlowRecord& r) const {
+        const std::uint64_t d = deadline(r);
+        return d == ~std::uint64_t{0} ? d : d + 1;
     }
     bool expired(const FlowRecord& r, std::uint64_t now) const { return now > deadline(r); }
 };

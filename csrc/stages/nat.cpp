@@ -230,7 +230,7 @@ void NatShard::close(std::size_t slot, bool timed_out) {
     const std::uint16_t dst_port = r.proto == proto::icmp ? 0 : other_port(r);
     destinations_.remove(DestinationCounts::key_of(x.public_ip, other_ip(r), dst_port, r.proto));
     if (r.proto == proto::tcp) --live_tcp_;
-    if (timed_out) minutes_.add_at(static_cast<std::size_t>(NatMetric::idle_timeout_count), cfg_->timeouts.deadline(r));
+    if (timed_out) minutes_.add_at(static_cast<std::size_t>(NatMetric::idle_timeout_count), cfg_->timeouts.timed_out_at(r));
     table_.erase(x.alias);
     table_.erase(slot);
 }
