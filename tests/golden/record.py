@@ -32,9 +32,14 @@ def _digest(value: Any) -> str:
     h = hashlib.sha256()
 
     def feed(v: Any) -> None:
-        if isinstance(v, np.ndarray):
+        if isinstance(v, np.ndarray) and v.dtype.names:
+            # Field by field: a structured row's padding bytes are not part of its value.
+            h.update(f"{v.dtype.names}{v.shape}".encode())
+            for name in v.dtype.names:
+                feed(np.ascontiguousarray(v[name]))
+        elif isinstance(v, np.ndarray):
             a = np.ascontiguousarray(v)
-            h.update(f"{a.dtype.str}{a.dtype.names}{a.shape}".encode())
+            h.update(f"{a.dtype.str}{a.shape}".encode())
             h.update(a.tobytes())
         elif isinstance(v, dict):
             for k in sorted(v):
