@@ -48,6 +48,8 @@ BASE_LIMITS = (1e6, 5.0)
 """AWS: a NAT gateway starts at 1 Mpps and 5 Gbps (pps, Gbps) ..."""
 MAX_LIMITS = (10e6, 100.0)
 """... and scales to 10 Mpps and 100 Gbps."""
+MAX_PUBLIC_IPS = 8
+"""AWS: up to 8 public IPv4 addresses per NAT gateway (the quota, beyond which ``beyond_aws=True``)."""
 PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 """RFC 1918 and shared address space: what a VPC's private networks are drawn from."""
 
@@ -76,6 +78,7 @@ class NatGateway(MeteredStage[_core.NatGateway]):
     rate limits. ``max_pps``/``max_gbps`` limit the gateway (``BASE_LIMITS`` and
     ``MAX_LIMITS`` are AWS's); none by default. ``seed`` fixes port choice and the
     table's hash key (default: fresh random ones). ``threads`` changes speed only.
+    ``beyond_aws=True`` accepts more than AWS's 8 public addresses, for studies past its quota.
     """
 
     metric_family = NAT_METRICS
@@ -92,11 +95,17 @@ class NatGateway(MeteredStage[_core.NatGateway]):
         per_destination: int = PORTS_PER_DESTINATION,
         max_pps: float | None = None,
         max_gbps: float | None = None,
+        beyond_aws: bool = False,
         threads: int | None = None,
         seed: int | None = None,
     ) -> None:
         if isinstance(public_ips, str) or not 1 <= len(public_ips) <= 255:
             raise ValueError("public_ips must be a list of 1 to 255 addresses (AWS allows up to 8)")
+        if len(public_ips) > MAX_PUBLIC_IPS and not beyond_aws:
+            raise ValueError(
+                f"public_ips: a NAT gateway has at most {MAX_PUBLIC_IPS} public IPv4 addresses (AWS), not "
+                f"{len(public_ips)}; pass beyond_aws=True to model more"
+            )
         ips = [_address(a, "public_ips") for a in public_ips]
         if len(set(ips)) != len(ips):
             raise ValueError("public_ips must not repeat an address")

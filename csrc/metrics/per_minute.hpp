@@ -1,6 +1,9 @@
 // Counters per minute of packet time, CloudWatch's period: a row of N counters
 // for each minute from the stage's first packet on, and one of them a gauge
 // (the most of some level, e.g. connections held, seen during the minute).
+// A gauge keeps its value through minutes no packet falls in: the stage sets
+// those minutes' levels (raise_gauge) from the state it holds, before it
+// moves on (FlowShard::carry_gauge).
 #pragma once
 
 #include <algorithm>
@@ -29,17 +32,27 @@ public:
     // `start_minute` is read at each use: a stage sets it when its first batch arrives.
     PerMinute(const std::uint64_t* start_minute, std::size_t gauge) : start_(start_minute), gauge_(gauge) {}
 
-    // Moves to ts's minute. Minutes no packet fell in keep `level` as their gauge;
-    // a packet from before the latest minute counts in the latest.
-    void advance(std::uint64_t ts, std::uint64_t level) {
+    // Whether a packet at `ts` starts a later minute than the current one.
+    bool leaving(std::uint64_t ts) const { return minute_start_ != kNone && ts >= minute_start_ + kMinuteNs; }
+    // Moves to ts's minute; a packet from before the latest minute counts in the latest.
+    void advance(std::uint64_t ts) {
         if (ts >= minute_start_ && ts - minute_start_ < kMinuteNs) return;  // the common case: no division
         const std::size_t at = minute_of(ts);
         grow(at);
         if (minute_start_ != kNone && at <= minute_) return;
-        if (minute_start_ != kNone)
-            for (std::size_t m = minute_ + 1; m < at; ++m) rows_[m][gauge_] = level;
         minute_ = at;
         minute_start_ = (*start_ + at) * kMinuteNs;
+    }
+    std::size_t current() const { return minute_; }
+    bool started() const { return minute_start_ != kNone; }
+    std::size_t minute_of(std::uint64_t ts) const {
+        const std::uint64_t minute = ts / kMinuteNs;
+        return minute > *start_ ? static_cast<std::size_t>(minute - *start_) : 0;
+    }
+    std::uint64_t start_ns(std::size_t m) const { return (*start_ + m) * kMinuteNs; }
+    void raise_gauge(std::size_t m, std::uint64_t level) {
+        grow(m);
+        rows_[m][gauge_] = std::max(rows_[m][gauge_], level);
     }
 
     void add(std::size_t metric, std::uint64_t amount = 1) { rows_[minute_][metric] += amount; }
@@ -58,10 +71,6 @@ public:
 
 private:
     static constexpr std::uint64_t kNone = ~std::uint64_t{0};
-    std::size_t minute_of(std::uint64_t ts) const {
-        const std::uint64_t minute = ts / kMinuteNs;
-        return minute > *start_ ? static_cast<std::size_t>(minute - *start_) : 0;
-    }
     void grow(std::size_t at) {
         if (at >= rows_.size()) rows_.resize(at + 1, Row{});
     }

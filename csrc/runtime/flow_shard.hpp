@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/flow_key.hpp"
 #include "core/timeouts.hpp"
@@ -74,6 +75,28 @@ protected:
             if (!table_.occupied(slot)) continue;
             const FlowRecord& r = table_.record(slot);
             if (!is_alias(r) && timeouts.expired(r, now)) end(slot);
+        }
+    }
+
+    // A gauge's levels in minutes [from, to) that no packet of this shard fell in:
+    // the connections held for which include(record) holds that were alive at
+    // each minute's start (none opens without a packet, so that is the most).
+    template <class Minutes, class Include>
+    void carry_gauge(Minutes& minutes, std::size_t from, std::size_t to, const Timeouts& timeouts,
+                     Include include) const {
+        if (from >= to) return;
+        std::vector<std::uint64_t> ends(to - from + 1, 0);  // alive through minute m: +1 at 0, -1 after m
+        std::uint64_t alive = 0;
+        for_each_connection([&](const FlowRecord& r) {
+            if (!include(r)) return;
+            const std::size_t last = minutes.minute_of(timeouts.deadline(r));
+            if (last < from) return;
+            ++alive;
+            if (last < to - 1) ++ends[last - from + 1];
+        });
+        for (std::size_t m = from; m < to; ++m) {
+            alive -= ends[m - from];
+            minutes.raise_gauge(m, alive);
         }
     }
 

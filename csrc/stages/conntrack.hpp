@@ -39,7 +39,9 @@ struct FlowInfo {
     std::uint16_t orig_src_port, orig_dst_port, reply_src_port, reply_dst_port;
     std::uint16_t shard;
     std::uint8_t proto, state, replied, stream;
+    std::uint8_t unused[2];  // named, so the rows handed to numpy carry no indeterminate padding
 };
+static_assert(sizeof(FlowInfo) == 72, "FlowInfo has no padding");
 
 // Cache-line aligned: shards owned by different workers never share a line.
 class alignas(64) ConnTrackShard : public FlowShard<ConnTrackShard> {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/tcp_reset.hpp"
 
 namespace hp {
 namespace {
@@ -15,11 +16,19 @@ std::uint16_t orig_port(const FlowRecord& r) { return (r.flags & flow_flag::orig
 std::uint32_t other_ip(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.ip_hi : r.ip_lo; }
 std::uint16_t other_port(const FlowRecord& r) { return (r.flags & flow_flag::orig_lo) ? r.port_hi : r.port_lo; }
 
+// A TCP connection closed gracefully (FIN both ways, or RST) does not count as an idle timeout.
+bool closed_gracefully(const FlowRecord& r) {
+    if (r.proto != proto::tcp) return false;
+    const auto s = static_cast<TcpState>(r.state);
+    return s == TcpState::last_ack || s == TcpState::time_wait || s == TcpState::close;
+}
+
 void apply(Packet& p, const NatRewrite& rw) {
     switch (rw.what) {
         case 1: p.src_ip = rw.ip, p.src_port = rw.port; break;
         case 2: p.dst_ip = rw.ip, p.dst_port = rw.port; break;
         case 3: p.dst_ip = rw.ip, p.src_port = rw.port; break;
+        case 4: p = rst_reply(p); break;
         default: break;
     }
 }
@@ -50,7 +59,8 @@ void NatShard::follow(const FlowKey& k, std::uint64_t h) const {
 __attribute__((always_inline)) inline Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp,
                                                                std::uint64_t h, NatRewrite& rw) {
     advance(p.ts);
-    minutes_.advance(p.ts, live_tcp_);
+    if (minutes_.leaving(p.ts)) new_minute(p.ts);
+    minutes_.advance(p.ts);
     const Verdict v = path == NatPath::outbound  ? outbound(p, kp, h, rw)
                       : path == NatPath::inbound ? inbound(p, kp, h, rw)
                                                  : Verdict::drop_not_routed;
@@ -106,8 +116,11 @@ Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t
         }
     }
     if (r.flags & flow_flag::seen_reply) r.flags |= flow_flag::stream;
-    r.timeout_class = timeout_class(r.proto, r.state, r.flags);
     r.last_ts = std::max(r.last_ts, p.ts);
+    if (const std::uint8_t c = timeout_class(r.proto, r.state, r.flags); c != r.timeout_class) {
+        r.timeout_class = c;  // a new state may move the deadline earlier
+        note_deadline(r, destination_of(r));
+    }
     ++r.packets[0];
     r.bytes[0] += p.length;
     const NatExt x = r.ext_as<NatExt>();
@@ -117,19 +130,28 @@ Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t
     return Verdict::forward;
 }
 
-bool NatShard::port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) const {
+bool NatShard::port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) {
     Packet translated = p;
     translated.src_ip = cfg_->public_ips[ip_index];
     translated.src_port = port;
     const FlowKey k = flow_key_of(translated).key;
-    return table_.find(k, table_.hash(k)) == FlowTable::npos;
+    const std::size_t alias = table_.find(k, table_.hash(k));
+    if (alias == FlowTable::npos) return true;
+    // A connection that has timed out holds its port no longer.
+    const std::size_t main = main_slot_of(table_.record(alias));
+    if (!cfg_->timeouts.expired(table_.record(main), p.ts)) return false;
+    close(main, true);
+    return true;
 }
 
 __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
     const bool tcp = p.proto == proto::tcp;
     // Only a SYN opens a TCP connection; anything else from inside without one
     // (it timed out, or never was) is answered with an RST.
-    if (tcp && tcp_flag_class(p.tcp_flags) != TcpFlagClass::syn) return Verdict::reset;
+    if (tcp && tcp_flag_class(p.tcp_flags) != TcpFlagClass::syn) {
+        rw.what = 4;  // the packet that leaves is the RST sent back
+        return Verdict::reset;
+    }
     count(NatMetric::connection_attempt_count);
 
     // A source keeps to one public address while that address has ports toward
@@ -142,8 +164,12 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
     bool found = false;
     for (std::size_t j = 0; j < ips && !found; ++j) {
         ip_index = static_cast<std::uint8_t>((first_ip + j) % ips);
-        if (destinations_.count(DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto)) >= per_destination_)
-            continue;
+        const std::uint64_t destination = DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto);
+        if (destinations_.count(destination) >= per_destination_) {
+            // At the limit: connections that have timed out give their places back first.
+            if (p.ts > destinations_.earliest(destination)) reclaim(p.ts);
+            if (destinations_.count(destination) >= per_destination_) continue;
+        }
         found = ports_.find([&](std::uint16_t candidate) { return port_free(ip_index, candidate, p); }, random_, port);
     }
     if (!found) {
@@ -151,7 +177,7 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
         return Verdict::drop_no_port;
     }
     if (table_.size() + 2 > table_.capacity()) {
-        sweep(kFullSweep);
+        reclaim(p.ts);
         if (table_.size() + 2 > table_.capacity()) return Verdict::drop_table_full;
     }
 
@@ -171,7 +197,9 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
     r.packets[0] = 1, r.packets[1] = 0;
     r.set_ext(NatExt{static_cast<std::uint32_t>(alias), port, ip_index});
 
-    destinations_.add(DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto));
+    const std::uint64_t destination = DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto);
+    destinations_.add(destination, cfg_->timeouts.deadline(r));
+    earliest_ = std::min(earliest_, cfg_->timeouts.deadline(r));
     if (tcp) {
         ++live_tcp_;
     } else {
@@ -214,8 +242,11 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
         }
     }
     r.flags |= flow_flag::seen_reply;
-    r.timeout_class = timeout_class(r.proto, r.state, r.flags);
     r.last_ts = std::max(r.last_ts, p.ts);
+    if (const std::uint8_t c = timeout_class(r.proto, r.state, r.flags); c != r.timeout_class) {
+        r.timeout_class = c;
+        note_deadline(r, destination_of(r));
+    }
     ++r.packets[1];
     r.bytes[1] += p.length;
     rw = NatRewrite{orig_ip(r), orig_port(r), static_cast<std::uint8_t>(p.proto == proto::icmp ? 3 : 2)};
@@ -224,15 +255,53 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
     return Verdict::forward;
 }
 
+std::uint64_t NatShard::destination_of(const FlowRecord& r) const {
+    const std::uint16_t dst_port = r.proto == proto::icmp ? 0 : other_port(r);
+    return DestinationCounts::key_of(r.ext_as<NatExt>().public_ip, other_ip(r), dst_port, r.proto);
+}
+
+void NatShard::note_deadline(const FlowRecord& r, std::uint64_t destination) {
+    const std::uint64_t d = cfg_->timeouts.deadline(r);
+    earliest_ = std::min(earliest_, d);
+    destinations_.note(destination, d);
+}
+
 void NatShard::close(std::size_t slot, bool timed_out) {
     const FlowRecord& r = table_.record(slot);
     const NatExt x = r.ext_as<NatExt>();
-    const std::uint16_t dst_port = r.proto == proto::icmp ? 0 : other_port(r);
-    destinations_.remove(DestinationCounts::key_of(x.public_ip, other_ip(r), dst_port, r.proto));
+    destinations_.remove(destination_of(r));
     if (r.proto == proto::tcp) --live_tcp_;
-    if (timed_out) minutes_.add_at(static_cast<std::size_t>(NatMetric::idle_timeout_count), cfg_->timeouts.timed_out_at(r));
+    // AWS: a connection "transitions to idle if it was not closed gracefully and there was no
+    // activity for the last 350 seconds"; one that closed (FIN both ways, RST) just ends.
+    if (timed_out && !closed_gracefully(r))
+        minutes_.add_at(static_cast<std::size_t>(NatMetric::idle_timeout_count), cfg_->timeouts.timed_out_at(r));
     table_.erase(x.alias);
     table_.erase(slot);
+}
+
+void NatShard::reclaim(std::uint64_t now) {
+    if (now <= earliest_) return;
+    // One pass: every timed-out connection closed, every bound rebuilt from the live ones.
+    destinations_.forget_deadlines();
+    earliest_ = ~std::uint64_t{0};
+    for (std::size_t slot = 0; slot < table_.slots(); ++slot) {
+        if (!table_.occupied(slot) || is_alias(table_.record(slot))) continue;
+        const FlowRecord& r = table_.record(slot);
+        if (cfg_->timeouts.expired(r, now))
+            close(slot, true);
+        else
+            note_deadline(r, destination_of(r));
+    }
+}
+
+bool NatShard::counts_active(const FlowRecord& r) { return r.proto == proto::tcp; }
+
+void NatShard::new_minute(std::uint64_t ts) {
+    // ActiveConnectionCount through the minutes without packets, then only the
+    // connections alive when the new minute starts go on.
+    const std::size_t m = minutes_.minute_of(ts);
+    carry_gauge(minutes_, minutes_.current() + 1, m, cfg_->timeouts, counts_active);
+    reclaim(minutes_.start_ns(m));
 }
 
 void NatShard::sweep(std::size_t slots) {
@@ -240,6 +309,8 @@ void NatShard::sweep(std::size_t slots) {
 }
 
 void NatShard::expire(std::uint64_t now) {
+    if (minutes_.started())
+        carry_gauge(minutes_, minutes_.current() + 1, minutes_.minute_of(now) + 1, cfg_->timeouts, counts_active);
     expire_timed_out(now, cfg_->timeouts, [&](std::size_t slot) { close(slot, true); });
 }
 

@@ -50,7 +50,7 @@ enum class NatPath : std::uint8_t { outbound, inbound, not_routed };
 struct NatRewrite {
     std::uint32_t ip;
     std::uint16_t port;
-    std::uint8_t what;  // 0: none, 1: source, 2: destination, 3: destination and ICMP identifier
+    std::uint8_t what;  // 0: none, 1: source, 2: destination, 3: destination and ICMP identifier, 4: the RST sent back
 };
 
 struct NatOutcome {
@@ -66,7 +66,9 @@ struct NatConnection {
     std::uint32_t private_ip, remote_ip, public_ip;
     std::uint16_t private_port, remote_port, public_port, shard;
     std::uint8_t proto, state;
+    std::uint8_t unused[2];  // named, so the rows handed to numpy carry no indeterminate padding
 };
+static_assert(sizeof(NatConnection) == 64, "NatConnection has no padding");
 
 // A connection's main record's extension: where its alias is and what it was translated to.
 struct NatExt {
@@ -93,8 +95,14 @@ private:
     Verdict outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
     Verdict inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
     Verdict open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
-    bool port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p) const;
+    bool port_free(std::uint8_t ip_index, std::uint16_t port, const Packet& p);
     void close(std::size_t main_slot, bool timed_out);
+    // Closes every connection timed out at `now`, unless the bound says none can be.
+    void reclaim(std::uint64_t now);
+    void new_minute(std::uint64_t ts);
+    static bool counts_active(const FlowRecord& r);  // ActiveConnectionCount counts TCP connections
+    void note_deadline(const FlowRecord& r, std::uint64_t destination);
+    std::uint64_t destination_of(const FlowRecord& r) const;
     void count(NatMetric m, std::uint64_t amount = 1) { minutes_.add(static_cast<std::size_t>(m), amount); }
 
     const NatConfig* cfg_;
@@ -105,6 +113,10 @@ private:
     PortSlice ports_;
     std::size_t live_tcp_ = 0;
     std::uint32_t per_destination_;
+    // No connection held times out at or before earliest_ (a lower bound on every
+    // deadline, rebuilt exactly by reclaim()): a timed-out connection's place in
+    // the per-destination limit and its port are free the moment it times out.
+    std::uint64_t earliest_ = ~std::uint64_t{0};
 };
 
 class NatGateway : public ShardedStage<NatShard, NatConfig, NatOutcome> {

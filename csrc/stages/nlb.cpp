@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/tcp_reset.hpp"
+
 
 namespace hp {
 namespace {
@@ -31,7 +33,8 @@ NlbShard::NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, c
 __attribute__((always_inline)) inline Verdict NlbShard::handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h,
                                                                NlbResult& res) {
     advance(p.ts);
-    minutes_.advance(p.ts, live_);
+    if (minutes_.leaving(p.ts)) new_minute(p.ts);
+    minutes_.advance(p.ts);
     res.target = kNoTarget;
     const Verdict v = decide(p, kp, h, res);
     minutes_.gauge(live_);
@@ -136,7 +139,7 @@ __attribute__((noinline)) Verdict NlbShard::open(const Packet& p, std::size_t no
     std::uint32_t alias = kNoAlias;
     if (!cfg_->preserve_client_ip) {
         alias = static_cast<std::uint32_t>(insert_alias(table_, snat_key(p, target, snat_port), slot, p.ts));
-        snat_counts_.add(count_key);
+        snat_counts_.add(count_key, ~std::uint64_t{0});
     }
     FlowRecord& r = table_.record(slot);
     r.state = tcp ? static_cast<std::uint8_t>(TcpState::syn_sent) : 0;
@@ -168,11 +171,22 @@ void NlbShard::close(std::size_t slot) {
     --live_;
 }
 
+void NlbShard::new_minute(std::uint64_t ts) {
+    // ActiveFlowCount through the minutes without packets, then only the flows
+    // alive when the new minute starts go on.
+    const std::size_t m = minutes_.minute_of(ts);
+    carry_gauge(minutes_, minutes_.current() + 1, m, cfg_->timeouts, [](const FlowRecord&) { return true; });
+    expire_timed_out(minutes_.start_ns(m), cfg_->timeouts, [&](std::size_t slot) { close(slot); });
+}
+
 void NlbShard::sweep(std::size_t slots) {
     sweep_timed_out(slots, cfg_->timeouts, [&](std::size_t slot) { close(slot); });
 }
 
 void NlbShard::expire(std::uint64_t now) {
+    if (minutes_.started())
+        carry_gauge(minutes_, minutes_.current() + 1, minutes_.minute_of(now) + 1, cfg_->timeouts,
+                    [](const FlowRecord&) { return true; });
     expire_timed_out(now, cfg_->timeouts, [&](std::size_t slot) { close(slot); });
 }
 
@@ -214,6 +228,7 @@ void NetworkLoadBalancer::process(const Packet* in, std::size_t n, Packet* out, 
         },
         [&](std::size_t i, const NlbOutcome& o) {
             if (out != in) out[i] = in[i];  // copied as it is decided: one pass over the batch
+            if (o.verdict == Verdict::reset) out[i] = rst_reply(in[i]);  // what leaves is the RST sent back
             if (o.result.rewrite) {
                 out[i].dst_ip = o.result.dst_ip, out[i].dst_port = o.result.dst_port;
                 if (o.result.snat) out[i].src_ip = o.result.src_ip, out[i].src_port = o.result.src_port;

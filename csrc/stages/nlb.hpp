@@ -85,6 +85,7 @@ private:
     Verdict open(const Packet& p, std::size_t node, const KeyedPacket& kp, std::uint64_t h, NlbResult& res);
     std::uint32_t choose(const Packet& p, std::size_t node) const;
     void close(std::size_t slot);
+    void new_minute(std::uint64_t ts);
     void count(NlbMetric m, std::uint64_t amount = 1) { minutes_.add(static_cast<std::size_t>(m), amount); }
 
     const NlbConfig* cfg_;

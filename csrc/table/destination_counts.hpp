@@ -2,8 +2,13 @@
 // 55,000-per-destination limit. A fixed-capacity open-addressing map with
 // linear probing and backward-shift deletion (no tombstones), sized with the
 // connection table so it never fills first.
+//
+// Each entry also keeps a lower bound on its connections' deadlines (the
+// earliest noted; a connection's deadline only moves later), so a stage at
+// the limit knows without a search whether any of them can have timed out.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -31,11 +36,35 @@ public:
         }
     }
 
-    void add(std::uint64_t k) {
+    // A lower bound on the deadlines of the connections counted under `k`: none has expired at or before it.
+    std::uint64_t earliest(std::uint64_t k) const {
+        for (std::size_t i = home(k);; i = next(i)) {
+            if (slots_[i].key == k) return slots_[i].earliest;
+            if (slots_[i].key == 0) return kNever;
+        }
+    }
+
+    // Counts a connection with deadline `deadline` under `k`.
+    void add(std::uint64_t k, std::uint64_t deadline) {
         std::size_t i = home(k);
         while (slots_[i].key != 0 && slots_[i].key != k) i = next(i);
+        if (slots_[i].key == 0) slots_[i].earliest = kNever;
         slots_[i].key = k;
         ++slots_[i].count;
+        slots_[i].earliest = std::min(slots_[i].earliest, deadline);
+    }
+
+    // Rebuilding the bounds exactly: forget them all, then note() every live connection's deadline.
+    void forget_deadlines() {
+        for (Slot& s : slots_) s.earliest = kNever;
+    }
+    void note(std::uint64_t k, std::uint64_t deadline) {
+        std::size_t i = home(k);
+        while (slots_[i].key != k) {
+            if (slots_[i].key == 0) return;
+            i = next(i);
+        }
+        slots_[i].earliest = std::min(slots_[i].earliest, deadline);
     }
 
     void remove(std::uint64_t k) {
@@ -59,9 +88,11 @@ public:
     }
 
 private:
+    static constexpr std::uint64_t kNever = ~std::uint64_t{0};
     struct Slot {
         std::uint64_t key = 0;
         std::uint32_t count = 0;
+        std::uint64_t earliest = kNever;
     };
     std::size_t home(std::uint64_t k) const {
         return static_cast<std::size_t>((static_cast<uint128>(mix_mul(k ^ key_.k[0], key_.k[1] | 1)) * slots_.size()) >> 64);
