@@ -111,7 +111,8 @@ class NlbConfig(StageConfig):
     listeners: list[tuple[int, int]]
     flow_key: bytes
     preserve_client_ip: bool
-    terminate: bool
+    terminate_unhealthy: bool
+    terminate_deregistered: bool
     per_target: int
     def __init__(self) -> None: ...
 
@@ -121,6 +122,7 @@ class NetworkLoadBalancer:
         self, ips: list[int], ports: list[int], healthy: list[bool], registered: list[bool], drain_deadline: list[int]
     ) -> None: ...
     def set_table(self, node: int, table: list[int]) -> None: ...
+    def set_fail_open(self, fail_open: bool) -> None: ...
     def process(
         self,
         batch: npt.NDArray[np.void],

@@ -83,8 +83,15 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
     ``targets`` are :class:`Target`, or (address, zone) pairs. ``cross_zone`` lets a node
     choose targets in every zone (off by default, as AWS). ``preserve_client_ip`` off makes
     the target see the node's address (source NAT, at most 55,000 flows per node and
-    target: ``PortAllocationErrorCount`` beyond). ``connection_termination`` resets the flows
-    of unhealthy and drained targets. ``table_size`` is each Maglev table's (prime).
+    target: ``PortAllocationErrorCount`` beyond). ``table_size`` is each Maglev table's (prime).
+
+    Two of AWS's target-group attributes decide which flows end with an RST:
+    ``unhealthy_connection_termination`` (``target_health_state.unhealthy.connection_termination.enabled``,
+    default true: flows of a target that turns unhealthy are reset, unless every target is
+    unhealthy and the group fails open) and ``deregistration_connection_termination``
+    (``deregistration_delay.connection_termination.enabled``: flows of a drained target end when
+    the delay is over; AWS's default is false for TCP target groups and true for new UDP
+    ones, so ``None`` means true only when every listener is UDP).
     """
 
     metric_family = NLB_METRICS
@@ -97,7 +104,8 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         *,
         cross_zone: bool = False,
         preserve_client_ip: bool = True,
-        connection_termination: bool = True,
+        unhealthy_connection_termination: bool = True,
+        deregistration_connection_termination: bool | None = None,
         tcp_idle_timeout: float = TCP_IDLE_S,
         udp_timeout: float = UDP_IDLE_S,
         deregistration_delay: float = DEREGISTRATION_DELAY_S,
@@ -110,6 +118,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         if not zones:
             raise ValueError("zones must name at least one zone and its node's address")
         self.zones = list(zones)
+        self._nodes = dict(zones)
         nodes = []
         for zone, address in zones.items():
             try:
@@ -147,7 +156,13 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         cfg.timeouts_ns = timeouts.as_ns()
         cfg.hash_key, cfg.flow_key = rng.bytes(32), rng.bytes(32)
         cfg.nodes, cfg.listeners = nodes, parsed_listeners
-        cfg.preserve_client_ip, cfg.terminate, cfg.per_target = preserve_client_ip, connection_termination, 55_000
+        cfg.preserve_client_ip, cfg.per_target = preserve_client_ip, 55_000
+        if deregistration_connection_termination is None:
+            deregistration_connection_termination = all(p == int(Proto.UDP) for _, p in parsed_listeners)
+        cfg.terminate_unhealthy = unhealthy_connection_termination
+        cfg.terminate_deregistered = deregistration_connection_termination
+        self.unhealthy_connection_termination = unhealthy_connection_termination
+        self.deregistration_connection_termination = deregistration_connection_termination
         self._core = _core.NetworkLoadBalancer(cfg)
         for t in targets:
             target = t if isinstance(t, Target) else Target(address=t[0], zone=t[1])
@@ -179,7 +194,8 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
 
     def deregister(self, address: str, at_ns: int) -> None:
         """Start draining a target at packet time ``at_ns``: no new flows; its flows continue
-        for the deregistration delay, then are reset (with connection termination)."""
+        for the deregistration delay, and after it end with an RST only with
+        ``deregistration_connection_termination``."""
         t = self.targets[self._index(address)]
         if not t.registered or t.draining:
             raise ValueError(f"target {address} is not registered")
@@ -191,6 +207,21 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         self.targets[self._index(address)].healthy = healthy
         self._sync()
 
+    def _candidates(self, zone: str) -> list[int]:
+        """The targets a zone's node may open flows to: registered, not draining, in its zone
+        (every zone with cross-zone load balancing)."""
+        return [i for i, t in enumerate(self.targets)
+                if t.registered and not t.draining and (self.cross_zone or t.zone == zone)]
+
+    def dns_answer(self) -> list[str]:
+        """The node addresses the load balancer's DNS name resolves to now.
+
+        AWS: a zone whose node has no healthy target is removed from DNS, so new clients go to
+        the other zones; when no zone has one, DNS fails open and answers with every zone.
+        Generators take the answer as their destination (``hp.traffic.many_to_one(dst=...)``)."""
+        healthy = [zone for zone in self.zones if any(self.targets[i].healthy for i in self._candidates(zone))]
+        return [self._nodes[zone] for zone in (healthy or self.zones)]
+
     def _sync(self) -> None:
         """Push target states, then each node's Maglev table, to the core."""
         endpoints = [_endpoint(t.address) for t in self.targets]
@@ -199,9 +230,13 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
             [t.registered for t in self.targets],
             [t.drain_deadline_ns if t.drain_deadline_ns is not None else 2**64 - 1 for t in self.targets],
         )
+        live = [t for t in self.targets if t.registered and not t.draining]
+        # AWS: "If a target group contains only unhealthy registered targets, the load balancer
+        # routes requests to all those targets, regardless of their health status" -- and resets
+        # none of their flows for health.
+        self._core.set_fail_open(bool(live) and not any(t.healthy for t in live))
         for node, zone in enumerate(self.zones):
-            candidates = [i for i, t in enumerate(self.targets)
-                          if t.registered and not t.draining and (self.cross_zone or t.zone == zone)]
+            candidates = self._candidates(zone)
             healthy = [i for i in candidates if self.targets[i].healthy]
             chosen = healthy or candidates  # every target unhealthy: fail open to all
             if not chosen:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -523,7 +524,7 @@ def many_to_one(
     seed: int,
     clients: int = 1000,
     client_cidr: str = "10.0.0.0/16",
-    dst: str = "198.19.0.1",
+    dst: str | Sequence[str] = "198.19.0.1",
     dst_port: int = 443,
     proto: Proto = Proto.TCP,
     packets_per_connection: int = 1,
@@ -545,13 +546,18 @@ def many_to_one(
 
     Connections start uniformly over ``[start_ns, start_ns + duration_s)`` and their packets
     spread after the start, all inside it. The batch is sorted by ``ts``.
+
+    ``dst`` may be a DNS answer, a list of addresses (``nlb.dns_answer()``): each client
+    address resolves once and keeps the address it got, the answers taken in turn by client.
     """
     connections = _count("connections", connections)
     clients = _count("clients", clients, minimum=1)
     first, hosts = _hosts("client_cidr", client_cidr)
     if clients > hosts:
         raise ValueError(f"clients={clients} exceeds the {hosts:,} host addresses in client_cidr={client_cidr!r}")
-    dst_ip = _address("dst", dst)
+    answer = np.array([_address("dst", a) for a in ([dst] if isinstance(dst, str) else dst)], dtype=np.uint32)
+    if len(answer) == 0:
+        raise ValueError("dst must be an address or a non-empty list of addresses")
     port = _port("dst_port", dst_port)
     protocol = _tcp_or_udp(proto)
     per = _count("packets_per_connection", packets_per_connection, minimum=1)
@@ -569,7 +575,7 @@ def many_to_one(
     table = _Flows(
         client_ip=pool[client_index],
         client_port=client_port,
-        server_ip=np.full(connections, dst_ip, dtype=np.uint32),
+        server_ip=answer[client_index % len(answer)],
         server_port=np.full(connections, port, dtype=np.uint16),
         proto=np.full(connections, protocol, dtype=np.uint8),
         size=size,

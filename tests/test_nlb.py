@@ -81,7 +81,7 @@ def test_flows_are_sticky_across_table_changes() -> None:
 
 @pytest.mark.parametrize("termination,expected", [(True, Verdict.RESET), (False, F)])
 def test_unhealthy_target_flows(termination: bool, expected: Verdict) -> None:
-    lb = nlb(connection_termination=termination)
+    lb = nlb(unhealthy_connection_termination=termination)
     _, _, t = lb.process(flows(300))
     sick = lb.targets[t[0]].address
     lb.set_health(sick, healthy=False)
@@ -102,8 +102,12 @@ def test_fail_open_when_every_target_is_unhealthy() -> None:
     assert (v == F).all() and addresses(lb, t) == set(A_TARGETS)
 
 
-def test_deregistration_drains_then_resets() -> None:
-    lb = nlb()
+@pytest.mark.parametrize("termination,after", [(None, F), (False, F), (True, Verdict.RESET)])
+def test_deregistration_drains_then_ends_only_with_termination(termination: bool | None, after: Verdict) -> None:
+    """AWS (deregistration_delay.connection_termination.enabled): "Indicates whether the load
+    balancer terminates connections at the end of the deregistration timeout ... The default
+    is false" for TCP target groups: drained flows continue past the delay unless it is set."""
+    lb = nlb(deregistration_connection_termination=termination)
     _, _, t = lb.process(flows(300))
     gone = lb.targets[t[0]].address
     lb.deregister(gone, at_ns=10 * S)
@@ -111,7 +115,14 @@ def test_deregistration_drains_then_resets() -> None:
     _, v, _ = lb.process(flows(300, t=309, flags=ACK))  # within 300 s of deregistration
     assert (v == F).all()
     _, v, _ = lb.process(flows(300, t=311, flags=ACK))  # past it
-    assert (v[on_gone] == Verdict.RESET).all() and (v[~on_gone] == F).all()
+    assert (v[on_gone] == after).all() and (v[~on_gone] == F).all()
+
+
+def test_udp_target_groups_terminate_after_deregistration_by_default() -> None:
+    """AWS: the attribute's default is true "for new UDP and TCP_UDP target groups"."""
+    udp_only = NetworkLoadBalancer([(53, "udp")], [(t, "a") for t in A_TARGETS], ZONES, seed=1)
+    assert udp_only.deregistration_connection_termination is True
+    assert nlb().deregistration_connection_termination is False
 
 
 def test_udp_flow_ends_after_120_s() -> None:

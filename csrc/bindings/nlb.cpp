@@ -14,7 +14,8 @@ void register_nlb(py::module_& m) {
         .def_readwrite("nodes", &NlbConfig::nodes)
         .def_readwrite("listeners", &NlbConfig::listeners)
         .def_readwrite("preserve_client_ip", &NlbConfig::preserve_client_ip)
-        .def_readwrite("terminate", &NlbConfig::terminate)
+        .def_readwrite("terminate_unhealthy", &NlbConfig::terminate_unhealthy)
+        .def_readwrite("terminate_deregistered", &NlbConfig::terminate_deregistered)
         .def_readwrite("per_target", &NlbConfig::per_target);
     def_key_property(config, "flow_key", &NlbConfig::flow_key);
 
@@ -35,6 +36,7 @@ void register_nlb(py::module_& m) {
             },
             py::arg("ips"), py::arg("ports"), py::arg("healthy"), py::arg("registered"), py::arg("drain_deadline"))
         .def("set_table", &NetworkLoadBalancer::set_table, py::arg("node"), py::arg("table"))
+        .def("set_fail_open", &NetworkLoadBalancer::set_fail_open, py::arg("fail_open"))
         .def(
             "process",
             [](NetworkLoadBalancer& nlb, const py::handle& batch, const py::object& out, const py::object& verdict_out,

@@ -20,11 +20,12 @@ FlowKey snat_key(const Packet& p, const NlbTarget& target, std::uint16_t port) {
 }  // namespace
 
 NlbShard::NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, const std::vector<NlbTarget>& targets,
-                   const std::vector<std::vector<std::uint32_t>>& tables)
+                   const std::vector<std::vector<std::uint32_t>>& tables, const bool& fail_open)
     : FlowShard(index, 2 * capacity, cfg.key),
       cfg_(&cfg),
       targets_(&targets),
       tables_(&tables),
+      fail_open_(&fail_open),
       snat_counts_(capacity, cfg.key),
       minutes_(&cfg.start_minute, static_cast<std::size_t>(NlbMetric::active_flow_count)),
       random_(splitmix(cfg.seed ^ splitmix(index + 0x51b))),
@@ -67,8 +68,14 @@ Verdict NlbShard::decide(const Packet& p, const KeyedPacket& kp, std::uint64_t h
     const NlbExt x = r.ext_as<NlbExt>();
     const std::uint32_t t = x.target;
     const NlbTarget& target = (*targets_)[t];
+    // AWS: the load balancer "sends a TCP RST for packets received on the client connections
+    // associated with the target, unless the unhealthy target triggers the load balancer to fail
+    // open"; after the deregistration delay, connections end only where
+    // deregistration_delay.connection_termination.enabled is set.
     const bool drained = target.drain_deadline != ~std::uint64_t{0} && p.ts > target.drain_deadline;
-    if (cfg_->terminate && (!target.healthy || drained || !target.registered)) {
+    const bool ends = (!target.healthy && cfg_->terminate_unhealthy && !*fail_open_) ||
+                      (drained && cfg_->terminate_deregistered) || !target.registered;
+    if (ends) {
         // The flow's target is gone: the client learns it with an RST.
         close(slot);
         if (!tcp) return Verdict::drop_no_target;
@@ -79,13 +86,13 @@ Verdict NlbShard::decide(const Packet& p, const KeyedPacket& kp, std::uint64_t h
     // as conntrack does: a flow is open from its SYN until it idles out, and a
     // client's RST ends it once forwarded.
     if (tcp && cls != TcpFlagClass::syn) r.state = static_cast<std::uint8_t>(TcpState::established);
-    const bool ends = tcp && cls == TcpFlagClass::rst;
+    const bool client_reset = tcp && cls == TcpFlagClass::rst;
     r.last_ts = std::max(r.last_ts, p.ts);
     ++r.packets[0];
     r.bytes[0] += p.length;
     const bool snat = x.alias != kNoAlias;
     res = NlbResult{target.ip, p.dst_ip, t, target.port, x.snat_port, true, snat};
-    if (ends) close(slot);
+    if (client_reset) close(slot);
     return Verdict::forward;
 }
 
@@ -201,7 +208,7 @@ NetworkLoadBalancer::NetworkLoadBalancer(const NlbConfig& cfg) : ShardedStage(cf
     if (cfg.nodes.empty() || cfg.nodes.size() > 255) throw std::invalid_argument("zones must hold 1 to 255 nodes");
     if (cfg.listeners.empty()) throw std::invalid_argument("listeners must not be empty");
     shards_.reserve(cfg_.queues);
-    for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(s, per_shard(), cfg_, targets_, tables_);
+    for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(s, per_shard(), cfg_, targets_, tables_, fail_open_);
 }
 
 void NetworkLoadBalancer::set_targets(std::vector<NlbTarget> targets) {

@@ -41,7 +41,9 @@ struct NlbConfig : StageConfig {
     std::vector<std::pair<std::uint16_t, std::uint8_t>> listeners;  // (port, protocol)
     HashKey flow_key{};   // the target-choosing flow hash's
     bool preserve_client_ip = true;
-    bool terminate = true;             // RESET flows of unhealthy and drained targets
+    // AWS's two target-group attributes, separately:
+    bool terminate_unhealthy = true;     // target_health_state.unhealthy.connection_termination.enabled
+    bool terminate_deregistered = false; // deregistration_delay.connection_termination.enabled
     std::uint32_t per_target = 55000;  // source NAT: connections per (node, target)
 };
 
@@ -69,7 +71,7 @@ struct NlbOutcome {
 class alignas(64) NlbShard : public FlowShard<NlbShard> {
 public:
     NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, const std::vector<NlbTarget>& targets,
-             const std::vector<std::vector<std::uint32_t>>& tables);
+             const std::vector<std::vector<std::uint32_t>>& tables, const bool& fail_open);
 
     Verdict handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NlbResult& res);
     void sweep(std::size_t slots);
@@ -91,6 +93,7 @@ private:
     const NlbConfig* cfg_;
     const std::vector<NlbTarget>* targets_;
     const std::vector<std::vector<std::uint32_t>>* tables_;
+    const bool* fail_open_;
     DestinationCounts snat_counts_;
     PerMinute<kNlbMetricCount> minutes_;
     SplitMix random_;
@@ -105,6 +108,8 @@ public:
     // Between batches: the targets' states, and per node its table of target indices.
     void set_targets(std::vector<NlbTarget> targets);
     void set_table(std::size_t node, std::vector<std::uint32_t> table);
+    // Every registered target unhealthy: the target group fails open (no flow is reset for health).
+    void set_fail_open(bool fail_open) { fail_open_ = fail_open; }
 
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, std::uint32_t* targets,
                  unsigned threads);
@@ -114,6 +119,7 @@ public:
 private:
     std::vector<NlbTarget> targets_;
     std::vector<std::vector<std::uint32_t>> tables_;
+    bool fail_open_ = false;
 };
 
 }  // namespace hp
