@@ -28,6 +28,6 @@ def test_established(benchmark: BenchmarkFixture, workload: Workload, flows: int
     ct.threads = threads
     _, lookups, _ = workload.established(flows)
     out = np.empty(len(lookups), dtype=np.uint8)
-    benchmark(ct.process, lookups, out=out)
+    benchmark(ct.process, lookups, verdict_out=out)
     if benchmark.stats:  # None under --benchmark-disable
         benchmark.extra_info["mpps"] = LOOKUPS / benchmark.stats.stats.median / 1e6
