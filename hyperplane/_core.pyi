@@ -83,7 +83,9 @@ class NatConfig(StageConfig):
     public_ips: list[int]
     private_networks: list[tuple[int, int]]
     per_destination: int
+    base_pps: float
     max_pps: float
+    base_bps: float
     max_bps: float
     def __init__(self) -> None: ...
 

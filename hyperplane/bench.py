@@ -139,7 +139,7 @@ class Workload:
             syn["dst_ip"], syn["dst_port"] = ip("198.19.0.0") + (ids % 4096), 443
             syn["proto"], syn["tcp_flags"], syn["length"] = 6, TcpFlag.SYN, 60
             gateway = NatGateway([f"203.0.113.{10 + i}" for i in range(8)], capacity=flows * 5 // 4 + 8,
-                                 queues=8, seed=self.seed)
+                                 queues=8, seed=self.seed, limits=False)
             sent, _ = gateway.process(syn)
             synack = _replies(sent, TcpFlag.SYN | TcpFlag.ACK)
             gateway.process(synack)
@@ -337,7 +337,7 @@ def _nat_new(flows: int) -> Callable[[Workload], Round]:
 
         def run() -> float:
             gateway = NatGateway([f"203.0.113.{10 + i}" for i in range(8)], capacity=flows * 5 // 4 + 8,
-                                 queues=8, seed=w.seed, threads=1)
+                                 queues=8, seed=w.seed, threads=1, limits=False)
             start = time.perf_counter()
             gateway.process(syn)
             return time.perf_counter() - start

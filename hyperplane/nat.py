@@ -45,9 +45,10 @@ IDLE_TIMEOUT_S = 350.0
 PORTS_PER_DESTINATION = 55_000
 """AWS: simultaneous connections per public IPv4 address per unique destination."""
 BASE_LIMITS = (1e6, 5.0)
-"""AWS: a NAT gateway starts at 1 Mpps and 5 Gbps (pps, Gbps) ..."""
+"""AWS: a NAT gateway "can process one million packets per second" and "supports 5 Gbps of
+bandwidth" (pps, Gbps) ..."""
 MAX_LIMITS = (10e6, 100.0)
-"""... and scales to 10 Mpps and 100 Gbps."""
+"""... "and automatically scales up to ten million packets per second" and "up to 100 Gbps"."""
 MAX_PUBLIC_IPS = 8
 """AWS: up to 8 public IPv4 addresses per NAT gateway (the quota, beyond which ``beyond_aws=True``)."""
 PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
@@ -75,8 +76,13 @@ class NatGateway(MeteredStage[_core.NatGateway]):
     bounds the simultaneous connections (``DROP_TABLE_FULL`` beyond). ``queues``
     shards the gateway as conntrack is; each shard owns a slice of every public
     address's ports and enforces its share of the per-destination limit and of the
-    rate limits. ``max_pps``/``max_gbps`` limit the gateway (``BASE_LIMITS`` and
-    ``MAX_LIMITS`` are AWS's); none by default. ``seed`` fixes port choice and the
+    rate limits.
+
+    Rates, as AWS's gateway: it starts at ``BASE_LIMITS`` (1 Mpps, 5 Gbps), scales up under
+    sustained load to ``MAX_LIMITS`` (10 Mpps, 100 Gbps) and drops beyond (``DROP_RATE_LIMIT``);
+    how fast it scales is an estimate (``docs/nat.md``). ``max_pps``/``max_gbps`` instead fix a
+    cap that does not scale; ``limits=False`` removes every rate limit (the gateway as a pure
+    function). ``seed`` fixes port choice and the
     table's hash key (default: fresh random ones). ``threads`` changes speed only.
     ``beyond_aws=True`` accepts more than AWS's 8 public addresses, for studies past its quota.
     """
@@ -93,6 +99,7 @@ class NatGateway(MeteredStage[_core.NatGateway]):
         idle_timeout: float = IDLE_TIMEOUT_S,
         timeouts: Timeouts | None = None,
         per_destination: int = PORTS_PER_DESTINATION,
+        limits: bool = True,
         max_pps: float | None = None,
         max_gbps: float | None = None,
         beyond_aws: bool = False,
@@ -140,7 +147,12 @@ class NatGateway(MeteredStage[_core.NatGateway]):
         cfg.timeouts_ns = self.timeouts.as_ns()
         cfg.hash_key = np.random.default_rng(seed_value).bytes(32)
         cfg.public_ips, cfg.private_networks, cfg.per_destination = ips, networks, per_destination
-        cfg.max_pps, cfg.max_bps = max_pps or 0.0, (max_gbps or 0.0) * 1e9
+        base_pps, top_pps = (max_pps, max_pps) if max_pps else (BASE_LIMITS[0], MAX_LIMITS[0])
+        base_gbps, top_gbps = (max_gbps, max_gbps) if max_gbps else (BASE_LIMITS[1], MAX_LIMITS[1])
+        if limits or max_pps:
+            cfg.base_pps, cfg.max_pps = base_pps, top_pps
+        if limits or max_gbps:
+            cfg.base_bps, cfg.max_bps = base_gbps * 1e9, top_gbps * 1e9
         self._core = _core.NatGateway(cfg)
 
     def process(

@@ -1,4 +1,8 @@
-"""The NAT gateway: packet tables of AWS's documented behaviour, limits, metrics, properties."""
+"""The NAT gateway: packet tables of AWS's documented behaviour, limits, metrics, properties.
+
+The port-exhaustion tables send their connections in one instant, far past any rate limit:
+they take ``limits=False``, and the rate limits have tests of their own (here and in
+test_nat_aws.py)."""
 
 from __future__ import annotations
 
@@ -152,7 +156,7 @@ def many_to_one(n: int, dst: int = SERVER, start: int = 0) -> np.ndarray:
 
 
 def test_exhaustion_at_exactly_55000_per_address_and_destination() -> None:
-    nat = NatGateway([PUB], seed=6, capacity=100_000)
+    nat = NatGateway([PUB], seed=6, capacity=100_000, limits=False)
     out, v = nat.process(many_to_one(55_001))
     assert (v[:55_000] == F).all() and v[55_000] == Verdict.DROP_NO_PORT
     m = nat.metrics
@@ -166,7 +170,7 @@ def test_exhaustion_at_exactly_55000_per_address_and_destination() -> None:
 
 
 def test_ports_repeat_toward_other_destinations() -> None:
-    nat = NatGateway([PUB], seed=7, capacity=100_000)
+    nat = NatGateway([PUB], seed=7, capacity=100_000, limits=False)
     out_a, va = nat.process(many_to_one(40_000, dst=SERVER))
     out_b, vb = nat.process(many_to_one(40_000, dst=OTHER, start=40_000))
     assert (va == F).all() and (vb == F).all()
@@ -179,7 +183,7 @@ def test_ports_repeat_toward_other_destinations() -> None:
 @pytest.mark.slow
 def test_eight_addresses_give_440000() -> None:
     ips = [f"203.0.113.{10 + i}" for i in range(8)]
-    nat = NatGateway(ips, seed=8, capacity=500_000)
+    nat = NatGateway(ips, seed=8, capacity=500_000, limits=False)
     out, v = nat.process(many_to_one(440_001))
     assert (v[:440_000] == F).all() and v[440_000] == Verdict.DROP_NO_PORT
     counts = np.unique(out[:440_000]["src_ip"], return_counts=True)[1]
@@ -187,7 +191,7 @@ def test_eight_addresses_give_440000() -> None:
 
 
 def test_per_destination_limit_is_shared_by_shards() -> None:
-    nat = NatGateway([PUB], seed=9, queues=4, per_destination=1000, capacity=10_000)
+    nat = NatGateway([PUB], seed=9, queues=4, per_destination=1000, capacity=10_000, limits=False)
     _, v = nat.process(many_to_one(2000))
     # Each of the 4 shards enforces a quarter of the limit.
     assert (v == F).sum() <= 1000 and (v == Verdict.DROP_NO_PORT).sum() == 2000 - (v == F).sum()

@@ -26,7 +26,7 @@ def test_timed_out_connections_free_their_place_without_expire(queues: int) -> N
     """AWS: "up to 55,000 simultaneous connections to each unique destination"; a connection
     "idle for 350 seconds or more ... times out". A timed-out connection is no longer
     simultaneous: its place is free the moment it times out, whatever the table size."""
-    nat = NatGateway([PUB], queues=queues, capacity=120_000, seed=1)
+    nat = NatGateway([PUB], queues=queues, capacity=120_000, seed=1, limits=False)
     _, v = nat.process(udp_flows(55_000, 0))
     held = int((v == F).sum())
     assert held >= 55_000 - 100 * (queues - 1)  # each shard holds ⌈55,000/Q⌉: RSS may leave a few short
@@ -121,3 +121,51 @@ def test_more_than_eight_addresses_need_saying_so() -> None:
     with pytest.raises(ValueError, match="at most 8"):
         NatGateway(ips, seed=1)
     assert len(NatGateway(ips, beyond_aws=True, seed=1).public_ips) == 9
+
+
+def steady_udp(pps: float, seconds: float, length: int, flows: int = 4096) -> np.ndarray:
+    """UDP at a steady ``pps`` for ``seconds``, ``length`` bytes each, over ``flows`` private sources."""
+    n = int(pps * seconds)
+    batch = hp.packets.empty(n)
+    i = np.arange(n)
+    batch["ts"] = (i * (1e9 / pps)).astype(np.uint64)
+    batch["src_ip"], batch["src_port"] = CLIENT + (i % flows), 40000
+    batch["dst_ip"], batch["dst_port"], batch["proto"], batch["length"] = SERVER, 53, UDP, length
+    return batch
+
+
+def test_gateway_starts_at_one_million_packets_per_second() -> None:
+    """AWS: "A NAT gateway can process one million packets per second ... Beyond this limit, a NAT
+    gateway will drop packets." Offered 2 Mpps for 0.1 s, a fresh gateway forwards 1 Mpps (and its
+    1 ms burst); limits=False forwards everything."""
+    trace = steady_udp(2e6, 0.1, 60)
+    nat = NatGateway([PUB], queues=1, seed=20)
+    _, v = nat.process(trace)
+    forwarded = int((v == F).sum())
+    assert 100_000 <= forwarded <= 100_000 + 1_000 + 10 and (v[v != F] == Verdict.DROP_RATE_LIMIT).all()
+    assert nat.metrics["PacketsDropCount"].sum() == len(v) - forwarded
+    _, v = NatGateway([PUB], queues=1, seed=20, limits=False).process(trace)
+    assert (v == F).all()
+
+
+def test_gateway_scales_up_its_bandwidth_under_sustained_load() -> None:
+    """AWS: a NAT gateway "supports 5 Gbps of bandwidth and automatically scales up to 100 Gbps".
+    How fast is not published; the model (an estimate, docs/nat.md) doubles the rate after a 10 s
+    interval loaded to 80 % or more. Offered 6 Gbps of 8,500-byte packets (jumbo frames) for
+    20 s: the first 10 s pass at 5 Gbps, the next 10 s whole, at the doubled 10 Gbps."""
+    pps = 6e9 / (8 * 8500)
+    trace = steady_udp(pps, 20, 8500)
+    _, v = NatGateway([PUB], queues=1, seed=21).process(trace)
+    first = trace["ts"] < 10 * S
+    share = (v[first] == F).mean()
+    assert 5 / 6 - 0.01 <= share <= 5 / 6 + 0.01
+    assert (v[~first] == F).all()
+
+
+def test_a_fixed_cap_does_not_scale() -> None:
+    """max_gbps= fixes a cap (no scaling): the same 6 Gbps stays at 5 Gbps for all 20 s."""
+    pps = 6e9 / (8 * 8500)
+    trace = steady_udp(pps, 20, 8500)
+    _, v = NatGateway([PUB], queues=1, seed=21, max_gbps=5).process(trace)
+    late = trace["ts"] >= 10 * S
+    assert 5 / 6 - 0.01 <= (v[late] == F).mean() <= 5 / 6 + 0.01

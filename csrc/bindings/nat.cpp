@@ -15,7 +15,9 @@ void register_nat(py::module_& m) {
     config.def(py::init<>())
         .def_readwrite("public_ips", &NatConfig::public_ips)
         .def_readwrite("per_destination", &NatConfig::per_destination)
+        .def_readwrite("base_pps", &NatConfig::base_pps)
         .def_readwrite("max_pps", &NatConfig::max_pps)
+        .def_readwrite("base_bps", &NatConfig::base_bps)
         .def_readwrite("max_bps", &NatConfig::max_bps);
     def_networks_property(config, "private_networks", &NatConfig::private_networks);
 

@@ -13,6 +13,12 @@ public:
     TokenBucket(double rate_per_s, double depth) : rate_(rate_per_s / 1e9), depth_(depth), tokens_(depth) {}
 
     bool unlimited() const { return rate_ <= 0; }
+    double rate_per_s() const { return rate_ * 1e9; }
+    // A new rate and depth from now on; the tokens held stay (at most the new depth).
+    void set_rate(double rate_per_s, double depth) {
+        rate_ = rate_per_s / 1e9, depth_ = depth;
+        tokens_ = std::min(tokens_, depth_);
+    }
 
     // Takes `cost` tokens at time `now` (ns) if the bucket holds them.
     bool take(std::uint64_t now, double cost) {

@@ -45,9 +45,9 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
       per_destination_((cfg.per_destination + cfg.queues - 1) / cfg.queues) {
     // A shard enforces its share of the gateway's limits; buckets hold 1 ms of
     // traffic, and at least one packet (or one jumbo frame of bits).
-    const double pps = cfg.max_pps / cfg.queues, bps = cfg.max_bps / cfg.queues;
-    if (pps > 0) pps_ = TokenBucket(pps, std::max(1.0, pps * 1e-3));
-    if (bps > 0) bits_ = TokenBucket(bps, std::max(9001.0 * 8, bps * 1e-3));
+    const double q = cfg.queues;
+    if (cfg.max_pps > 0) pps_ = ScalingLimit(cfg.base_pps / q, cfg.max_pps / q, 1.0);
+    if (cfg.max_bps > 0) bits_ = ScalingLimit(cfg.base_bps / q, cfg.max_bps / q, 9001.0 * 8);
 }
 
 void NatShard::follow(const FlowKey& k, std::uint64_t h) const {
@@ -336,6 +336,9 @@ NatGateway::NatGateway(const NatConfig& cfg) : ShardedStage(cfg, kSpecRssKey) {
     if (cfg.public_ips.empty() || cfg.public_ips.size() > 255)
         throw std::invalid_argument("public_ips must hold 1 to 255 addresses");
     if (cfg.per_destination == 0) throw std::invalid_argument("per_destination must be positive");
+    if ((cfg.max_pps > 0 && !(cfg.base_pps > 0 && cfg.base_pps <= cfg.max_pps)) ||
+        (cfg.max_bps > 0 && !(cfg.base_bps > 0 && cfg.base_bps <= cfg.max_bps)))
+        throw std::invalid_argument("a limit's base must be positive and at most its maximum");
     shards_.reserve(cfg_.queues);
     for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(s, per_shard(), cfg_);
 }

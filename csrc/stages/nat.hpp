@@ -27,7 +27,7 @@
 #include "core/packet.hpp"
 #include "hash/rss.hpp"
 #include "core/timeouts.hpp"
-#include "limits/token_bucket.hpp"
+#include "limits/scaling_limit.hpp"
 #include "counters.gen.hpp"
 #include "verdict.gen.hpp"
 
@@ -39,8 +39,9 @@ struct NatConfig : StageConfig {
     std::vector<std::uint32_t> public_ips;
     std::vector<Ipv4Network> private_networks;
     std::uint32_t per_destination = 55000;  // per public address and (dst ip, dst port, proto)
-    double max_pps = 0;                     // the gateway's limits; 0: none
-    double max_bps = 0;
+    // The gateway's limits: from base_* scaling up to max_* (limits/scaling_limit.hpp); 0: none.
+    double base_pps = 0, max_pps = 0;
+    double base_bps = 0, max_bps = 0;
 };
 
 // How a packet crosses the gateway, decided before it reaches a shard.
@@ -107,7 +108,7 @@ private:
 
     const NatConfig* cfg_;
     DestinationCounts destinations_;
-    TokenBucket pps_, bits_;
+    ScalingLimit pps_, bits_;
     PerMinute<kNatMetricCount> minutes_;
     SplitMix random_;
     PortSlice ports_;
