@@ -6,6 +6,11 @@ and ``skip`` come from two hashes of its name. Backends take turns, in sorted
 order of their names, each claiming the next slot on its list that is still
 empty, until the table is full. A flow goes to ``table[hash % M]``.
 
+Sorted turns make the table depend on the set of backends, not on the order a
+caller lists them; but the caller's list is the one they index. So ``backends``,
+``weights``, ``table``, ``lookup()`` and ``slots()`` all speak in the order given,
+and the sorted order stays inside (``turns`` shows it).
+
 The hashes are Envoy's: ``offset = XXH64(name, seed=0) mod M`` and
 ``skip = XXH64(name, seed=1) mod (M - 1) + 1``, over the name's UTF-8 bytes.
 Weights are Envoy's too: a backend skips its turn until its weight has
@@ -17,6 +22,7 @@ With equal weights every turn claims a slot, so each backend gets
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from numbers import Integral
 
@@ -27,6 +33,9 @@ from hyperplane import _core
 
 DEFAULT_SIZE = 65537
 """The paper's (and Envoy's) default table size: prime, and over 100 slots per backend up to 655 backends."""
+SLOTS_PER_BACKEND = 100
+"""The paper's rule for the table size, M > 100·N (NSDI 2016, §3.4, to keep backends' shares of the
+hash space within about 1 % of each other); a smaller table is allowed, with a ``UserWarning``."""
 
 _U32_MAX = 2**32 - 1
 _U64 = 2**64 - 1
@@ -74,6 +83,13 @@ def _check_size(size: object, backends: int) -> int:
         raise ValueError(f"size must be below 2**32, not {size}")
     if size <= backends:
         raise ValueError(f"size must be larger than the number of backends ({backends}), not {size}")
+    if size < SLOTS_PER_BACKEND * backends:
+        warnings.warn(
+            f"size {size} is below {SLOTS_PER_BACKEND} slots per backend ({SLOTS_PER_BACKEND * backends} for "
+            f"{backends}): Maglev's rule is M > 100·N (NSDI 2016, §3.4), and balance degrades below it",
+            UserWarning,
+            stacklevel=4,
+        )
     return size
 
 
@@ -120,14 +136,14 @@ def _check_names(backends: Sequence[str], *, at_least: int = 1) -> list[str]:
 
 def _checked(
     backends: Sequence[str], size: int, weights: Sequence[int] | None
-) -> tuple[list[str], int, list[int]]:
-    """Names sorted (the order of turns), each with its weight; every check of the configuration."""
+) -> tuple[list[str], int, list[int], list[int]]:
+    """Names and weights as given, the size, and the order of turns (indices into the names,
+    sorted by name); every check of the configuration."""
     names = _check_names(backends)
     size = _check_size(size, len(names))
     w = _check_weights(weights, len(names))
     # Python orders str by code point, which is the UTF-8 byte order the core checks.
-    order = sorted(range(len(names)), key=names.__getitem__)
-    return [names[i] for i in order], size, [w[i] for i in order]
+    return names, size, w, sorted(range(len(names)), key=names.__getitem__)
 
 
 def _checked_permutations(
@@ -216,12 +232,12 @@ def maglev_reference_from_permutations(
 def maglev_reference(
     backends: Sequence[str], size: int = DEFAULT_SIZE, weights: Sequence[int] | None = None
 ) -> list[int]:
-    """The table :class:`Maglev` builds, in pure Python: entry s indexes ``sorted(backends)``."""
-    names, m, w = _checked(backends, size, weights)
-    keys = [name.encode() for name in names]
+    """The table :class:`Maglev` builds, in pure Python: entry s indexes ``backends`` as given."""
+    names, m, w, turns = _checked(backends, size, weights)
+    keys = [names[i].encode() for i in turns]
     offsets = [xxh64_reference(k, 0) % m for k in keys]
     skips = [xxh64_reference(k, 1) % (m - 1) + 1 for k in keys]
-    return maglev_reference_from_permutations(offsets, skips, m, w)
+    return [turns[t] for t in maglev_reference_from_permutations(offsets, skips, m, [w[i] for i in turns])]
 
 
 # --- The table, built by the core ----------------------------------------------------------
@@ -231,12 +247,15 @@ class Maglev:
     """A Maglev lookup table: ``Maglev(["10.0.0.1:80", "10.0.0.2:80"])``.
 
     ``size`` is the number of slots, a prime larger than the number of backends
-    (the paper keeps it above 100 per backend); ``weights``, one positive
-    integer per backend in the order given, make slot shares proportional.
+    (the paper keeps it above 100 per backend: below, a ``UserWarning``);
+    ``weights``, one positive integer per backend, make slot shares proportional.
+    Everything indexes ``backends`` in the order given; backends take their turns
+    sorted by name (``turns``), so the table does not depend on that order.
     Raises ``ValueError``/``TypeError`` naming the argument on bad configuration.
     """
 
     _backends: tuple[str, ...]
+    _turns: tuple[int, ...]
     _weights: tuple[int, ...]
     _size: int
     _table: npt.NDArray[np.uint32]
@@ -245,9 +264,10 @@ class Maglev:
     def __init__(
         self, backends: Sequence[str], size: int = DEFAULT_SIZE, weights: Sequence[int] | None = None
     ) -> None:
-        names, m, w = _checked(backends, size, weights)
-        table = _core.maglev_table(names, np.array(w, dtype=np.uint32), m)
-        self._setup(tuple(names), tuple(w), m, table, None)
+        names, m, w, turns = _checked(backends, size, weights)
+        by_turn = _core.maglev_table([names[i] for i in turns], np.array([w[i] for i in turns], dtype=np.uint32), m)
+        table = np.array(turns, dtype=np.uint32)[by_turn]  # from turn order back to the order given
+        self._setup(tuple(names), tuple(turns), tuple(w), m, table, None)
 
     @classmethod
     def from_permutations(
@@ -274,25 +294,32 @@ class Maglev:
             np.array(off, dtype=np.uint32), np.array(sk, dtype=np.uint32), np.array(w, dtype=np.uint32), m
         )
         self = cls.__new__(cls)
-        self._setup(tuple(names), tuple(w), m, table, (tuple(off), tuple(sk)))
+        self._setup(tuple(names), tuple(range(len(names))), tuple(w), m, table, (tuple(off), tuple(sk)))
         return self
 
     def _setup(
         self,
         backends: tuple[str, ...],
+        turns: tuple[int, ...],
         weights: tuple[int, ...],
         size: int,
         table: npt.NDArray[np.uint32],
         permutations: tuple[tuple[int, ...], tuple[int, ...]] | None,
     ) -> None:
         table.flags.writeable = False
-        self._backends, self._weights, self._size = backends, weights, size
+        self._backends, self._turns, self._weights, self._size = backends, turns, weights, size
         self._table, self._permutations = table, permutations
 
     @property
     def backends(self) -> tuple[str, ...]:
-        """Backend names in the order of turns (sorted); ``table`` entries index this tuple."""
+        """Backend names in the order given; ``table``, ``lookup()`` and ``weights`` index this tuple."""
         return self._backends
+
+    @property
+    def turns(self) -> tuple[str, ...]:
+        """Backend names in the order they take turns filling the table: sorted by name
+        (``from_permutations``: the order given)."""
+        return tuple(self._backends[i] for i in self._turns)
 
     @property
     def weights(self) -> tuple[int, ...]:

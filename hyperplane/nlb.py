@@ -244,9 +244,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
                 continue
             maglev = Maglev([self.targets[i].address for i in chosen], size=self.table_size,
                             weights=[self.targets[i].weight for i in chosen])
-            by_name = {self.targets[i].address: i for i in chosen}
-            to_global = np.array([by_name[name] for name in maglev.backends], dtype=np.uint32)
-            self._core.set_table(node, to_global[maglev.table].tolist())
+            self._core.set_table(node, np.array(chosen, dtype=np.uint32)[maglev.table].tolist())
 
     # -- packets -----------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
 """Maglev: XXH64 vectors, the paper's worked example, the core against the pure-Python reference,
-balance, weights, disruption, lookups and bad configuration."""
+balance, weights, disruption, lookups and bad configuration.
+
+Most tables here are small on purpose (the paper's example has M = 7 for 3 backends), below the
+paper's 100 slots per backend: the warning that says so is tested once, and ignored elsewhere."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import cast
 
@@ -22,6 +26,8 @@ from hyperplane.maglev import (
     xxh64,
     xxh64_reference,
 )
+
+pytestmark = pytest.mark.filterwarnings("ignore:size .* below 100 slots per backend:UserWarning")
 
 # --- XXH64 ------------------------------------------------------------------------------------
 
@@ -122,7 +128,7 @@ def configurations(draw: st.DrawFn) -> tuple[list[str], int, list[int] | None]:
 def test_core_matches_reference(config: tuple[list[str], int, list[int] | None]) -> None:
     names, size, weights = config
     m = Maglev(names, size, weights)
-    assert m.backends == tuple(sorted(names))
+    assert m.backends == tuple(names) and m.turns == tuple(sorted(names))
     assert m.table.dtype == np.uint32 and len(m.table) == size
     assert m.table.tolist() == maglev_reference(names, size, weights)
     assert m.offsets == tuple(xxh64_reference(n.encode(), 0) % size for n in m.backends)
@@ -136,11 +142,40 @@ def test_order_of_backends_does_not_matter(config: tuple[list[str], int, list[in
     order = data.draw(st.permutations(range(len(names))))
     shuffled = Maglev([names[i] for i in order], size, None if weights is None else [weights[i] for i in order])
     m = Maglev(names, size, weights)
-    assert shuffled.backends == m.backends and shuffled.weights == m.weights
-    np.testing.assert_array_equal(shuffled.table, m.table)
-    # The name-based build is the permutation-based one after hashing.
-    again = Maglev.from_permutations(m.offsets, m.skips, size, m.weights, m.backends)
-    np.testing.assert_array_equal(again.table, m.table)
+    assert shuffled.turns == m.turns and owners(shuffled) == owners(m)
+    assert dict(zip(shuffled.backends, shuffled.weights)) == dict(zip(m.backends, m.weights))
+    # The name-based build is the permutation-based one after hashing, in the order of turns.
+    t = [m.backends.index(name) for name in m.turns]
+    again = Maglev.from_permutations([m.offsets[i] for i in t], [m.skips[i] for i in t], size,
+                                     [m.weights[i] for i in t], m.turns)
+    assert owners(again) == owners(m)
+
+
+def test_table_and_lookup_index_the_backends_as_given() -> None:
+    """Issue 18: a user who indexes their own list with ``table`` or ``lookup()`` gets the
+    backend the table chose (turns are sorted inside, the answers are not)."""
+    given = ["10.0.0.3:80", "10.0.0.1:80", "10.0.0.2:80"]
+    m, ordered = Maglev(given, 101), Maglev(sorted(given), 101)
+    assert m.backends == tuple(given) and m.turns == tuple(sorted(given))
+    assert [given[i] for i in m.table] == owners(ordered)
+    hashes = np.arange(1000, dtype=np.uint64)
+    assert [given[i] for i in m.lookup(hashes)] == [ordered.backends[i] for i in ordered.lookup(hashes)]
+    assert list(m.slots()) == given and m.slots() == {n: ordered.slots()[n] for n in given}
+
+
+@pytest.mark.parametrize("n,size,warns", [(50, 101, True), (50, 4999, True), (50, 5003, False),
+                                          (1000, 65537, True), (655, 65537, False)])
+def test_a_table_below_100_slots_per_backend_warns(n: int, size: int, warns: bool) -> None:
+    """The paper keeps M > 100·N (NSDI 2016, §3.4): below it balance degrades, so the table is
+    built but a UserWarning names the rule; at or above it nothing is said."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Maglev(backend_names(n), size)
+    said = [w for w in caught if issubclass(w.category, UserWarning)]
+    assert len(said) == int(warns)
+    if warns:
+        assert "100" in str(said[0].message) and "NSDI 2016" in str(said[0].message)
+        assert said[0].filename == __file__  # points at the caller's line
 
 
 def test_reference_of_large_table() -> None:
@@ -164,7 +199,7 @@ def test_equal_weights_give_floor_or_ceil(n: int, size: int) -> None:
     # the last, partial round gives one more to the first size % n backends.
     m = Maglev(backend_names(n), size)
     q, r = divmod(size, n)
-    assert list(m.slots().values()) == [q + 1] * r + [q] * (n - r)
+    assert m.slots() == {name: q + 1 if rank < r else q for rank, name in enumerate(m.turns)}
     assert list(m.slots()) == list(m.backends)
     # Equal weights of any value are the unweighted table, as in Envoy.
     np.testing.assert_array_equal(Maglev(backend_names(n), size, [7] * n).table, m.table)
@@ -197,9 +232,9 @@ def test_weights_give_proportional_shares(weights: list[int], size: int) -> None
 
 
 def test_weights_follow_their_backends() -> None:
-    # Weights are given in the caller's order and follow the names into sorted order.
+    # Weights are given in the caller's order and stay beside their names.
     m = Maglev(["c", "a", "b"], 101, [1, 1, 8])
-    assert m.backends == ("a", "b", "c") and m.weights == (1, 8, 1)
+    assert m.backends == ("c", "a", "b") and m.weights == (1, 1, 8) and m.turns == ("a", "b", "c")
     assert max(m.slots(), key=m.slots().__getitem__) == "b"
 
 
