@@ -44,6 +44,7 @@ void register_ena(py::module_& m) {
         .def_readwrite("queue_depth", &EnaConfig::queue_depth)
         .def_readwrite("conntrack", &EnaConfig::conntrack)
         .def_readwrite("latency_ns", &EnaConfig::latency_ns)
+        .def_readwrite("latency_seed", &EnaConfig::latency_seed)
         .def_readwrite("flow_slots", &EnaConfig::flow_slots);
     def_networks_property(config, "instance", &EnaConfig::instance);
     def_networks_property(config, "link_local", &EnaConfig::link_local);
@@ -83,6 +84,21 @@ void register_ena(py::module_& m) {
                 return queues;
             },
             py::arg("batch"), py::arg("out") = py::none())
+        .def(
+            "latencies",
+            [](const EnaInterface& eni, const py::handle& batch, const py::object& out) {
+                const auto pkts = packet_batch(batch, "batch");
+                const auto n = static_cast<std::size_t>(pkts.shape(0));
+                auto latencies = output_array<std::uint64_t>(out, n, "out");
+                const Packet* in = packets_of(pkts);
+                std::uint64_t* l = latencies.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    eni.latencies(in, n, l);
+                }
+                return latencies;
+            },
+            py::arg("batch"), py::arg("out") = py::none())
         .def("expire", [](EnaInterface& eni, std::uint64_t now) {
                 py::gil_scoped_release release;
                 eni.expire(now);
@@ -109,10 +125,9 @@ void register_ena(py::module_& m) {
             }
             return out;
         })
-        .def("latency_quantile", &EnaInterface::latency_quantile, py::arg("q"))
-        .def("latency_max", [](const EnaInterface& eni) {
-            return eni.waits().count() ? eni.config().latency_ns + eni.waits().max() : 0;
-        })
+        .def("latency_quantile", [](const EnaInterface& eni, double q) { return eni.delays().quantile(q); },
+             py::arg("q"))
+        .def("latency_max", [](const EnaInterface& eni) { return eni.delays().max(); })
         .def("credits_bits", &EnaInterface::credits_bits, py::arg("inbound"))
         .def_property_readonly("forwarded", [](const EnaInterface& eni) { return eni.waits().count(); })
         .def_property_readonly("delayed", [](const EnaInterface& eni) {

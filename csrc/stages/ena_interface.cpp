@@ -85,7 +85,9 @@ uint128& FlowBuckets::state(const Packet& p, std::uint64_t now) {
 // ---- EnaInterface -----------------------------------------------------------------------
 
 EnaInterface::EnaInterface(const EnaConfig& cfg)
-    : cfg_(cfg), rss_(cfg.rss_key, round_robin_indirection(cfg.queues ? cfg.queues : 1)) {
+    : cfg_(cfg),
+      rss_(cfg.rss_key, round_robin_indirection(cfg.queues ? cfg.queues : 1)),
+      latency_(cfg.latency_ns, cfg.latency_seed) {
     if (cfg.queues < 1 || cfg.queues > 128) throw std::invalid_argument("queues must be in 1..128");
     if (cfg.window_ns == 0) throw std::invalid_argument("the burst window must be positive");
     if (cfg.burst_bps > cfg.baseline_bps && cfg.baseline_bps == 0)
@@ -170,8 +172,9 @@ void EnaInterface::deliver(const Packet& p, std::uint16_t q, bool rx, std::uint6
                            std::uint64_t& delay) {
     verdict = static_cast<std::uint8_t>(Verdict::forward);
     ++verdicts_[static_cast<std::size_t>(Verdict::forward)];
-    delay = cfg_.latency_ns + wait;
+    delay = latency_.of(p) + wait;
     waits_.add(wait);
+    delays_.add(delay);
     ++(rx ? queue_stats_.rx_cnt : queue_stats_.tx_cnt)[q];
     (rx ? queue_stats_.rx_bytes : queue_stats_.tx_bytes)[q] += p.length;
 }
@@ -280,10 +283,6 @@ std::uint64_t EnaInterface::conntrack_available() const {
     if (!ct_) return 0;
     const std::size_t used = ct_->size();
     return used >= cfg_.conntrack ? 0 : cfg_.conntrack - used;
-}
-
-std::uint64_t EnaInterface::latency_quantile(double q) const {
-    return waits_.count() ? cfg_.latency_ns + waits_.quantile(q) : 0;
 }
 
 double EnaInterface::credits_bits(bool inbound) const {

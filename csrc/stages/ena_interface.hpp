@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "limits/allowance.hpp"
+#include "limits/path_latency.hpp"
 #include "stages/conntrack.hpp"
 #include "core/flow_key.hpp"
 #include "core/ipv4_network.hpp"
@@ -55,7 +56,8 @@ struct EnaConfig {
     std::size_t conntrack = 0;            // connections; 0: no tracking
     Timeouts timeouts{};
     HashKey key{};
-    std::uint64_t latency_ns = 0;         // added to every forwarded packet
+    std::uint64_t latency_ns = 0;         // the latency class: each flow's latency is below it
+    std::uint64_t latency_seed = 0;       // draws each flow's latency (limits/path_latency.hpp)
     std::size_t flow_slots = 4096;        // per-flow buckets held at once (a power of two, >= 4)
 };
 
@@ -139,13 +141,17 @@ public:
     const std::array<std::uint64_t, kVerdictCount>& verdicts() const { return verdicts_; }
     const EnaQueueStats& queue_stats() const { return queue_stats_; }
     const DelayHistogram& waits() const { return waits_; }
-    std::uint64_t latency_quantile(double q) const;  // latency_ns + the wait's quantile
+    const DelayHistogram& delays() const { return delays_; }  // latency plus wait, per forwarded packet
     // Burst credits held (bits) at the latest packet's time, inbound and outbound.
     double credits_bits(bool inbound) const;
     std::uint64_t flow_evictions() const { return flows_ ? flows_->evicted() : 0; }
     std::size_t connections() const { return ct_ ? ct_->size() : 0; }
     const EnaConfig& config() const { return cfg_; }
     void queues(const Packet* pkts, std::size_t n, std::uint16_t* out) const { rss_.queue(pkts, n, out); }
+    // Each packet's flow latency (limits/path_latency.hpp), without any wait.
+    void latencies(const Packet* pkts, std::size_t n, std::uint64_t* out) const {
+        for (std::size_t i = 0; i < n; ++i) out[i] = latency_.of(pkts[i]);
+    }
 
 private:
     enum class Path : std::uint8_t { inbound, outbound, link_local_request, link_local_reply, not_routed };
@@ -171,7 +177,8 @@ private:
     std::array<std::uint64_t, kEnaCounterCount> counters_{};
     std::array<std::uint64_t, kVerdictCount> verdicts_{};
     EnaQueueStats queue_stats_;
-    DelayHistogram waits_;
+    PathLatency latency_;
+    DelayHistogram waits_, delays_;
     // Per batch, reused: each packet's path and queue, the tracker's input and verdicts.
     std::vector<Path> paths_;
     std::vector<std::uint16_t> queue_ids_;

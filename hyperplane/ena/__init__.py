@@ -24,7 +24,7 @@ from hyperplane.ena.catalog import (
     instance_types,
     load_catalog,
 )
-from hyperplane.ena.interface import COUNTERS, Allowances, Interface, ProcessResult
+from hyperplane.ena.interface import COUNTERS, Allowances, Interface, ProcessResult, vpc_resolver
 
 __all__ = [
     "COUNTERS",
@@ -44,4 +44,5 @@ __all__ = [
     "instance_type",
     "instance_types",
     "load_catalog",
+    "vpc_resolver",
 ]

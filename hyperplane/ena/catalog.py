@@ -200,7 +200,10 @@ class InstanceType:
         if self.hypervisor not in HYPERVISORS:
             raise ValueError(f"hypervisor must be one of {', '.join(HYPERVISORS)}, not {self.hypervisor!r}")
         for name in INT_FIGURES + FLOAT_FIGURES:
-            if not getattr(self, name) > 0:
+            if name == "latency_us":  # 0: no latency, to study the queues alone
+                if not self.latency_us >= 0:
+                    raise ValueError(f"latency_us must be >= 0, not {self.latency_us!r}")
+            elif not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.burst_gbps < self.baseline_gbps:
             raise ValueError(f"burst_gbps ({self.burst_gbps}) is below baseline_gbps ({self.baseline_gbps})")

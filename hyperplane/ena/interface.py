@@ -66,7 +66,19 @@ COUNTERS: Final[tuple[str, ...]] = (
 
 LINK_LOCAL: Final[tuple[str, ...]] = ("169.254.169.0/24",)
 """The link-local services: DNS resolver 169.254.169.253, instance metadata 169.254.169.254,
-Time Sync 169.254.169.123. Add the VPC's resolver (base + 2, e.g. 10.0.0.2) to count it too."""
+Time Sync 169.254.169.123. An interface given its ``vpc_cidr`` adds the VPC's resolver too."""
+
+
+def vpc_resolver(vpc_cidr: str) -> str:
+    """The VPC's own address of the Amazon DNS server: its network's base plus two (AWS: "the
+    reserved IP address at the base of the VPC network range 'plus two'"), e.g. 10.0.0.2."""
+    try:
+        net = ipaddress.IPv4Network(vpc_cidr)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"vpc_cidr: {e}") from None
+    if net.num_addresses < 16:
+        raise ValueError(f"vpc_cidr: a VPC is a /16 to /28, not {vpc_cidr}")
+    return str(net.network_address + 2)
 
 QUEUE_DEPTH: Final = 1024
 """Packets that may wait per direction: ENA's default ring size (1024 descriptors)."""
@@ -93,7 +105,8 @@ class ProcessResult(NamedTuple):
     verdict: npt.NDArray[np.uint8]
     """A :class:`~hyperplane.verdict.Verdict` per packet."""
     delay_ns: npt.NDArray[np.uint64]
-    """The type's latency plus the packet's wait in the queue; 0 for a dropped packet."""
+    """The flow's latency (below the type's class) plus the packet's wait in the queue; 0 for a
+    dropped packet."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ class Allowances:
     conntrack: int
     """Connections tracked; 0: no tracking."""
     latency_ns: int
-    """Added to every forwarded packet."""
+    """The latency class: every flow's latency is below it (``docs/ena.md``)."""
     queue_depth_packets: int
     """Packets that may wait per direction."""
     burst_window_ns: int
@@ -166,12 +179,19 @@ def _gbps(value: float) -> int:
 class Interface:
     """One ENA interface of an instance of ``instance_type`` (a name or an :class:`InstanceType`).
 
-    Which packets are inbound: with ``direction="in"`` every packet, with ``"out"`` none,
-    with ``"both"`` those whose destination is in ``instance_ips`` (the instance's
-    addresses or CIDRs); those whose source is there are outbound, the rest get
-    ``DROP_NOT_ROUTED``. By default the direction is ``"both"`` when ``instance_ips`` is
-    given and ``"in"`` otherwise. Packets to ``link_local`` addresses are held to the
-    link-local allowance alone (the card answers them); packets from there pass.
+    **Without** ``instance_ips`` **(and no** ``direction``) **every packet counts as inbound**:
+    the interface cannot tell otherwise. Which packets are inbound: with ``direction="in"``
+    every packet, with ``"out"`` none, with ``"both"`` those whose destination is in
+    ``instance_ips`` (the instance's addresses or CIDRs); those whose source is there are
+    outbound, the rest get ``DROP_NOT_ROUTED``. By default the direction is ``"both"`` when
+    ``instance_ips`` is given and ``"in"`` otherwise.
+
+    Packets to ``link_local`` addresses are held to the link-local allowance alone (the card
+    answers them); packets from there pass. ``vpc_cidr`` (the VPC the interface is in) adds
+    the VPC's resolver, base + 2 (:func:`vpc_resolver`), as AWS counts it.
+
+    Latency: each flow (directed 5-tuple) gets its own, below the type's latency class and
+    drawn from ``seed`` (an estimate, ``docs/ena.md``), plus its wait in the queue.
 
     ``conntrack``: ``True`` tracks up to the type's figure, an int that many, ``False``
     nothing (``timeouts`` default: EC2 security groups'). ``placement_group`` takes the
@@ -182,8 +202,8 @@ class Interface:
     queueing) and ``burst_window_us`` shape the queues and buckets. Any other keyword is
     a figure of the type to override (``pps=1_000_000``, ``baseline_gbps=2``, ``queues=4``,
     ``latency_us=0``), as :meth:`InstanceType.with_overrides`. ``seed`` fixes the hash
-    keys of the tables (default: fresh random ones); no result depends on it unless the
-    per-flow table overflows.
+    keys of the tables and the flows' latencies (default: drawn, and kept in ``seed``);
+    nothing else depends on it unless the per-flow table overflows.
     """
 
     def __init__(
@@ -200,6 +220,7 @@ class Interface:
         credit_seconds: float | None = None,
         burst_window_us: float = BURST_WINDOW_US,
         link_local: Sequence[str] = LINK_LOCAL,
+        vpc_cidr: str | None = None,
         rss_key: bytes = DEFAULT_KEY,
         flow_slots: int = FLOW_SLOTS,
         seed: int | None = None,
@@ -227,7 +248,9 @@ class Interface:
             raise ValueError(f"instance_ips only applies to direction='both', not direction={direction!r}")
         self.direction: Direction = direction
         instance = _networks(instance_ips or [], "instance_ips")
-        link = _networks(link_local, "link_local")
+        if isinstance(link_local, str):
+            raise ValueError("link_local must be a list of addresses or CIDRs, not one string")
+        link = _networks([*link_local, *([vpc_resolver(vpc_cidr)] if vpc_cidr is not None else [])], "link_local")
 
         if isinstance(queue_depth_packets, bool) or not isinstance(queue_depth_packets, int) or queue_depth_packets < 0:
             raise ValueError(f"queue_depth_packets must be an integer >= 0, not {queue_depth_packets!r}")
@@ -265,7 +288,10 @@ class Interface:
         )
         a = self.allowances
         seed_value = secrets.randbits(64) if seed is None else seed
-        key = np.random.default_rng(seed_value).bytes(32)
+        self.seed: int = seed_value
+        """The seed of the hash keys and the latencies (drawn when not given)."""
+        rng = np.random.default_rng(seed_value)
+        key = rng.bytes(32)
         cfg = _core.EnaConfig()
         cfg.queues, cfg.rss_key, cfg.direction = t.queues, rss_key, direction
         cfg.instance, cfg.link_local = instance, link
@@ -274,6 +300,7 @@ class Interface:
         cfg.window_ns, cfg.queue_depth, cfg.conntrack = window_ns, queue_depth_packets, a.conntrack
         cfg.timeouts_ns, cfg.hash_key = self.timeouts.as_ns(), key
         cfg.latency_ns, cfg.flow_slots, cfg.mtu = a.latency_ns, flow_slots, t.mtu
+        cfg.latency_seed = int(rng.integers(0, 2**63))
         self._core = _core.EnaInterface(cfg)
 
     @property
@@ -298,6 +325,11 @@ class Interface:
     def queue_of(self, batch: Batch, *, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """The queue RSS gives each packet (receive for inbound, transmit for outbound)."""
         return self._core.queue(batch, out)
+
+    def flow_latency(self, batch: Batch, *, out: npt.NDArray[np.uint64] | None = None) -> npt.NDArray[np.uint64]:
+        """Each packet's flow latency in ns (below the type's class; the same for every packet of a
+        flow), without any wait: a forwarded packet's ``delay_ns`` is this plus its wait."""
+        return self._core.latencies(batch, out)
 
     def expire(self, now_ns: int) -> None:
         """Forget every tracked connection idle past its timeout at ``now_ns`` (packet time)."""
