@@ -23,9 +23,7 @@ py::array packet_batch(const py::handle& obj, const char* name, bool writable = 
 // it may be the input itself) or, when None, a new array like `batch`.
 py::array output_batch(const py::object& out, const py::array& batch, const char* name);
 
-inline const Packet* packets_of(const py::array& batch) {
-    return static_cast<const Packet*>(batch.data());
-}
+inline const Packet* packets_of(const py::array& batch) { return static_cast<const Packet*>(batch.data()); }
 
 // A 1-D C-contiguous array of T with `n` elements, checked when the caller gave one
 // (the `out=` argument) and freshly allocated when it is None.
@@ -37,14 +35,11 @@ py::array_t<T> output_array(const py::object& out, std::size_t n, const char* na
                              std::string(py::str(py::type::of(out).attr("__name__"))));
     auto arr = py::reinterpret_borrow<py::array>(out);
     if (!arr.dtype().is(py::dtype::of<T>()) && !arr.dtype().equal(py::dtype::of<T>()))
-        throw py::type_error(std::string(name) + " must have dtype " +
-                             std::string(py::str(py::dtype::of<T>())) + ", not " +
-                             std::string(py::str(arr.dtype())));
+        throw py::type_error(std::string(name) + " must have dtype " + std::string(py::str(py::dtype::of<T>())) +
+                             ", not " + std::string(py::str(arr.dtype())));
     if (arr.ndim() != 1 || static_cast<std::size_t>(arr.shape(0)) != n)
-        throw py::value_error(std::string(name) + " must be 1-D with " + std::to_string(n) +
-                              " elements");
-    if (!(arr.flags() & py::array::c_style))
-        throw py::value_error(std::string(name) + " must be C-contiguous");
+        throw py::value_error(std::string(name) + " must be 1-D with " + std::to_string(n) + " elements");
+    if (!(arr.flags() & py::array::c_style)) throw py::value_error(std::string(name) + " must be C-contiguous");
     if (!arr.writeable()) throw py::value_error(std::string(name) + " is read-only");
     if (reinterpret_cast<std::uintptr_t>(arr.data()) % alignof(T) != 0)
         throw py::value_error(std::string(name) + " is not aligned");

@@ -7,9 +7,9 @@
 namespace hp::bind {
 
 void register_conntrack(py::module_& m) {
-    PYBIND11_NUMPY_DTYPE(FlowInfo, first_ts, last_ts, bytes_orig, bytes_reply, packets_orig, packets_reply,
-                         orig_src_ip, orig_dst_ip, reply_src_ip, reply_dst_ip, orig_src_port, orig_dst_port,
-                         reply_src_port, reply_dst_port, shard, proto, state, replied, stream);
+    PYBIND11_NUMPY_DTYPE(FlowInfo, first_ts, last_ts, bytes_orig, bytes_reply, packets_orig, packets_reply, orig_src_ip,
+                         orig_dst_ip, reply_src_ip, reply_dst_ip, orig_src_port, orig_dst_port, reply_src_port,
+                         reply_dst_port, shard, proto, state, replied, stream);
     m.attr("FLOW_DTYPE") = py::dtype::of<FlowInfo>();
     m.attr("FLOW_RECORD_BYTES") = sizeof(FlowRecord);
 
@@ -32,33 +32,37 @@ void register_conntrack(py::module_& m) {
                 }
                 return io.result();
             },
-            py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
-            py::arg("threads") = 1)
-        .def("flows", [](const ConnTrack& ct) {
-            std::vector<FlowInfo> rows;
-            {
-                py::gil_scoped_release release;
-                rows = ct.flows();
-            }
-            return rows_array(rows);
-        })
-        .def("counter_values", [](const ConnTrack& ct) {
-            const ConnTrackCounters c = ct.counters();
-            return py::make_tuple(std::vector<std::uint64_t>(c.verdicts.begin(), c.verdicts.end()),
-                                  std::vector<std::uint64_t>(c.events.begin(), c.events.end()));
-        })
+            py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(), py::arg("threads") = 1)
+        .def("flows",
+             [](const ConnTrack& ct) {
+                 std::vector<FlowInfo> rows;
+                 {
+                     py::gil_scoped_release release;
+                     rows = ct.flows();
+                 }
+                 return rows_array(rows);
+             })
+        .def("counter_values",
+             [](const ConnTrack& ct) {
+                 const ConnTrackCounters c = ct.counters();
+                 return py::make_tuple(std::vector<std::uint64_t>(c.verdicts.begin(), c.verdicts.end()),
+                                       std::vector<std::uint64_t>(c.events.begin(), c.events.end()));
+             })
         .def_property_readonly("capacity", &ConnTrack::capacity)
         .def_property_readonly("memory_bytes", &ConnTrack::memory_bytes)
-        .def("shard_of", [](const ConnTrack& ct, const py::handle& batch) {
-            const auto pkts = packet_batch(batch, "batch");
-            const auto n = static_cast<std::size_t>(pkts.shape(0));
-            py::array_t<std::uint16_t> out(static_cast<py::ssize_t>(n));
-            const Packet* in = packets_of(pkts);
-            std::uint16_t* dst = out.mutable_data();
-            py::gil_scoped_release release;
-            ct.shards(in, n, dst);
-            return out;
-        }, py::arg("batch"));
+        .def(
+            "shard_of",
+            [](const ConnTrack& ct, const py::handle& batch) {
+                const auto pkts = packet_batch(batch, "batch");
+                const auto n = static_cast<std::size_t>(pkts.shape(0));
+                py::array_t<std::uint16_t> out(static_cast<py::ssize_t>(n));
+                const Packet* in = packets_of(pkts);
+                std::uint16_t* dst = out.mutable_data();
+                py::gil_scoped_release release;
+                ct.shards(in, n, dst);
+                return out;
+            },
+            py::arg("batch"));
     def_sharded(cls);
 }
 

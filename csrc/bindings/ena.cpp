@@ -14,7 +14,10 @@ void register_ena(py::module_& m) {
     config.def(py::init<>())
         .def_readwrite("queues", &EnaConfig::queues)
         .def_property(
-            "rss_key", [](const EnaConfig& c) { return py::bytes(reinterpret_cast<const char*>(c.rss_key.data()), c.rss_key.size()); },
+            "rss_key",
+            [](const EnaConfig& c) {
+                return py::bytes(reinterpret_cast<const char*>(c.rss_key.data()), c.rss_key.size());
+            },
             [](EnaConfig& c, const py::bytes& key) {
                 const std::string k = key;
                 if (k.size() != c.rss_key.size())
@@ -24,13 +27,19 @@ void register_ena(py::module_& m) {
         .def_property(
             "direction",
             [](const EnaConfig& c) {
-                return std::string(c.direction == EnaDirection::in ? "in" : c.direction == EnaDirection::out ? "out" : "both");
+                return std::string(c.direction == EnaDirection::in    ? "in"
+                                   : c.direction == EnaDirection::out ? "out"
+                                                                      : "both");
             },
             [](EnaConfig& c, const std::string& name) {
-                if (name == "in") c.direction = EnaDirection::in;
-                else if (name == "out") c.direction = EnaDirection::out;
-                else if (name == "both") c.direction = EnaDirection::both;
-                else throw py::value_error("direction must be 'in', 'out' or 'both', not '" + name + "'");
+                if (name == "in")
+                    c.direction = EnaDirection::in;
+                else if (name == "out")
+                    c.direction = EnaDirection::out;
+                else if (name == "both")
+                    c.direction = EnaDirection::both;
+                else
+                    throw py::value_error("direction must be 'in', 'out' or 'both', not '" + name + "'");
             })
         .def_readwrite("pps", &EnaConfig::pps)
         .def_readwrite("baseline_bps", &EnaConfig::baseline_bps)
@@ -99,40 +108,46 @@ void register_ena(py::module_& m) {
                 return latencies;
             },
             py::arg("batch"), py::arg("out") = py::none())
-        .def("expire", [](EnaInterface& eni, std::uint64_t now) {
+        .def(
+            "expire",
+            [](EnaInterface& eni, std::uint64_t now) {
                 py::gil_scoped_release release;
                 eni.expire(now);
-            }, py::arg("now_ns"))
-        .def("counter_values", [](const EnaInterface& eni) {
-            py::dict out;
-            const auto& c = eni.counters();
-            for (std::size_t i = 0; i < kEnaCounterCount; ++i) out[kEnaCounterNames[i]] = c[i];
-            out["conntrack_allowance_available"] = eni.conntrack_available();
-            return out;
-        })
-        .def("verdict_values", [](const EnaInterface& eni) {
-            const auto& v = eni.verdicts();
-            return std::vector<std::uint64_t>(v.begin(), v.end());
-        })
-        .def("queue_values", [](const EnaInterface& eni) {
-            const auto& s = eni.queue_stats();
-            const auto q = static_cast<py::ssize_t>(s.rx_cnt.size());
-            py::array_t<std::uint64_t> out({py::ssize_t{4}, q});
-            std::uint64_t* dst = out.mutable_data();
-            for (const auto* row : {&s.rx_cnt, &s.rx_bytes, &s.tx_cnt, &s.tx_bytes}) {
-                if (!row->empty()) std::memcpy(dst, row->data(), row->size() * sizeof(std::uint64_t));
-                dst += row->size();
-            }
-            return out;
-        })
-        .def("latency_quantile", [](const EnaInterface& eni, double q) { return eni.delays().quantile(q); },
-             py::arg("q"))
+            },
+            py::arg("now_ns"))
+        .def("counter_values",
+             [](const EnaInterface& eni) {
+                 py::dict out;
+                 const auto& c = eni.counters();
+                 for (std::size_t i = 0; i < kEnaCounterCount; ++i) out[kEnaCounterNames[i]] = c[i];
+                 out["conntrack_allowance_available"] = eni.conntrack_available();
+                 return out;
+             })
+        .def("verdict_values",
+             [](const EnaInterface& eni) {
+                 const auto& v = eni.verdicts();
+                 return std::vector<std::uint64_t>(v.begin(), v.end());
+             })
+        .def("queue_values",
+             [](const EnaInterface& eni) {
+                 const auto& s = eni.queue_stats();
+                 const auto q = static_cast<py::ssize_t>(s.rx_cnt.size());
+                 py::array_t<std::uint64_t> out({py::ssize_t{4}, q});
+                 std::uint64_t* dst = out.mutable_data();
+                 for (const auto* row : {&s.rx_cnt, &s.rx_bytes, &s.tx_cnt, &s.tx_bytes}) {
+                     if (!row->empty()) std::memcpy(dst, row->data(), row->size() * sizeof(std::uint64_t));
+                     dst += row->size();
+                 }
+                 return out;
+             })
+        .def(
+            "latency_quantile", [](const EnaInterface& eni, double q) { return eni.delays().quantile(q); },
+            py::arg("q"))
         .def("latency_max", [](const EnaInterface& eni) { return eni.delays().max(); })
         .def("credits_bits", &EnaInterface::credits_bits, py::arg("inbound"))
         .def_property_readonly("forwarded", [](const EnaInterface& eni) { return eni.waits().count(); })
-        .def_property_readonly("delayed", [](const EnaInterface& eni) {
-            return eni.waits().count() - eni.waits().zeros();
-        })
+        .def_property_readonly("delayed",
+                               [](const EnaInterface& eni) { return eni.waits().count() - eni.waits().zeros(); })
         .def_property_readonly("flow_evictions", &EnaInterface::flow_evictions)
         .def_property_readonly("connections", &EnaInterface::connections);
 }

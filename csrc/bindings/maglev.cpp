@@ -16,16 +16,14 @@ namespace {
 
 // Reads a 1-D integer array as signed or unsigned 64-bit, whichever holds its values.
 template <class Wide>
-std::vector<std::uint32_t> checked_u32(const py::array& arr, const char* name, std::uint64_t lo,
-                                       std::uint64_t hi) {
+std::vector<std::uint32_t> checked_u32(const py::array& arr, const char* name, std::uint64_t lo, std::uint64_t hi) {
     const auto wide = py::array_t<Wide, py::array::c_style | py::array::forcecast>::ensure(arr);
     std::vector<std::uint32_t> out(static_cast<std::size_t>(wide.shape(0)));
     for (std::size_t i = 0; i < out.size(); ++i) {
         const Wide v = wide.at(static_cast<py::ssize_t>(i));
         if (v < 0 || static_cast<std::uint64_t>(v) < lo || static_cast<std::uint64_t>(v) > hi)
-            throw py::value_error(std::string(name) + "[" + std::to_string(i) + "] must be in " +
-                                  std::to_string(lo) + ".." + std::to_string(hi) + ", not " +
-                                  std::to_string(v));
+            throw py::value_error(std::string(name) + "[" + std::to_string(i) + "] must be in " + std::to_string(lo) +
+                                  ".." + std::to_string(hi) + ", not " + std::to_string(v));
         out[i] = static_cast<std::uint32_t>(v);
     }
     return out;
@@ -33,8 +31,7 @@ std::vector<std::uint32_t> checked_u32(const py::array& arr, const char* name, s
 
 // A 1-D sequence of integers in lo..hi, as a vector: the core takes small
 // configuration vectors, not arrays, so the copy costs nothing that matters.
-std::vector<std::uint32_t> u32_list(const py::object& obj, const char* name, std::uint64_t lo,
-                                    std::uint64_t hi) {
+std::vector<std::uint32_t> u32_list(const py::object& obj, const char* name, std::uint64_t lo, std::uint64_t hi) {
     py::array arr;
     try {
         arr = py::array::ensure(obj);
@@ -46,8 +43,7 @@ std::vector<std::uint32_t> u32_list(const py::object& obj, const char* name, std
     const bool integers = kind == 'i' || kind == 'u' || (arr && arr.size() == 0);
     if (!arr || arr.ndim() != 1 || !integers)
         throw py::type_error(std::string(name) + " must be a 1-D sequence of integers");
-    return kind == 'u' ? checked_u32<std::uint64_t>(arr, name, lo, hi)
-                       : checked_u32<std::int64_t>(arr, name, lo, hi);
+    return kind == 'u' ? checked_u32<std::uint64_t>(arr, name, lo, hi) : checked_u32<std::int64_t>(arr, name, lo, hi);
 }
 
 py::array_t<std::uint32_t> to_array(const std::vector<std::uint32_t>& v) {
@@ -84,12 +80,9 @@ void check_plain(const py::array& arr, const char* name) {
         throw py::value_error(std::string(name) + " is not aligned (copy it with numpy.array)");
 }
 
-std::string type_name(const py::handle& obj) {
-    return std::string(py::str(py::type::of(obj).attr("__name__")));
-}
+std::string type_name(const py::handle& obj) { return std::string(py::str(py::type::of(obj).attr("__name__"))); }
 
-py::array_t<std::uint32_t> lookup(const py::object& table_obj, const py::object& hashes_obj,
-                                  const py::object& out) {
+py::array_t<std::uint32_t> lookup(const py::object& table_obj, const py::object& hashes_obj, const py::object& out) {
     if (!py::isinstance<py::array>(table_obj))
         throw py::type_error("table must be a numpy array of uint32, not " + type_name(table_obj));
     const auto table = py::reinterpret_borrow<py::array>(table_obj);
@@ -143,14 +136,13 @@ void register_maglev(py::module_& m) {
 
     m.def(
         "maglev_table_from_permutations",
-        [](const py::object& offsets, const py::object& skips, const py::object& weights,
-           std::uint32_t size) {
+        [](const py::object& offsets, const py::object& skips, const py::object& weights, std::uint32_t size) {
             const auto off = u32_list(offsets, "offsets", 0, UINT32_MAX);
             const auto sk = u32_list(skips, "skips", 0, UINT32_MAX);
             auto w = u32_list(weights, "weights", 1, UINT32_MAX);
             if (off.size() != sk.size())
-                throw py::value_error("offsets and skips must have the same length, not " +
-                                      std::to_string(off.size()) + " and " + std::to_string(sk.size()));
+                throw py::value_error("offsets and skips must have the same length, not " + std::to_string(off.size()) +
+                                      " and " + std::to_string(sk.size()));
             std::vector<MaglevPermutation> perms(off.size());
             for (std::size_t i = 0; i < perms.size(); ++i) perms[i] = {off[i], sk[i]};
             return build_table([&] { return maglev_table(perms, w, size); });

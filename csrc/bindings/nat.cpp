@@ -34,8 +34,7 @@ void register_nat(py::module_& m) {
                 }
                 return io.result();
             },
-            py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
-            py::arg("threads") = 1)
+            py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(), py::arg("threads") = 1)
         .def("connections", [](const NatGateway& nat) {
             std::vector<NatConnection> rows;
             {

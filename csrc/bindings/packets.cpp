@@ -16,8 +16,7 @@ py::array packet_batch(const py::handle& obj, const char* name, bool writable) {
     if (!arr.dtype().equal(py::dtype::of<Packet>()))
         throw py::type_error(arg + " must have dtype hyperplane.PACKET_DTYPE, not " +
                              std::string(py::str(arr.dtype())));
-    if (arr.ndim() != 1)
-        throw py::value_error(arg + " must be 1-D, not " + std::to_string(arr.ndim()) + "-D");
+    if (arr.ndim() != 1) throw py::value_error(arg + " must be 1-D, not " + std::to_string(arr.ndim()) + "-D");
     if (!(arr.flags() & py::array::c_style))
         throw py::value_error(arg + " must be C-contiguous (copy it with numpy.ascontiguousarray)");
     if (reinterpret_cast<std::uintptr_t>(arr.data()) % alignof(Packet) != 0)
@@ -31,8 +30,7 @@ py::array output_batch(const py::object& out, const py::array& batch, const char
     const auto n = batch.shape(0);
     if (out.is_none()) return py::array(batch.dtype(), std::vector<py::ssize_t>{n});
     py::array result = packet_batch(out, name, true);
-    if (result.shape(0) != n)
-        throw py::value_error(std::string(name) + " must hold " + std::to_string(n) + " packets");
+    if (result.shape(0) != n) throw py::value_error(std::string(name) + " must hold " + std::to_string(n) + " packets");
     return result;
 }
 
@@ -54,8 +52,8 @@ HashKey hash_key_from(const py::bytes& key, const char* name) {
 }
 
 void register_packets(py::module_& m) {
-    PYBIND11_NUMPY_DTYPE(Packet, ts, src_ip, dst_ip, src_port, dst_port, length, proto, tcp_flags,
-                         flags, reserved, mark, seq);
+    PYBIND11_NUMPY_DTYPE(Packet, ts, src_ip, dst_ip, src_port, dst_port, length, proto, tcp_flags, flags, reserved,
+                         mark, seq);
     m.attr("PACKET_DTYPE") = py::dtype::of<Packet>();
 }
 

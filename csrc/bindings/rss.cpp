@@ -13,8 +13,7 @@ namespace {
 RssKey key_from(const py::bytes& key) {
     const std::string k = key;
     if (k.size() != kRssKeySize)
-        throw py::value_error("key must be " + std::to_string(kRssKeySize) + " bytes, not " +
-                              std::to_string(k.size()));
+        throw py::value_error("key must be " + std::to_string(kRssKeySize) + " bytes, not " + std::to_string(k.size()));
     RssKey out{};
     std::memcpy(out.data(), k.data(), out.size());
     return out;
@@ -27,13 +26,11 @@ std::vector<std::uint16_t> indirection_from(const py::object& obj) {
     } catch (const py::error_already_set&) {
         arr = {};
     }
-    if (!arr || arr.ndim() != 1)
-        throw py::type_error("indirection must be a 1-D sequence of queue numbers");
+    if (!arr || arr.ndim() != 1) throw py::type_error("indirection must be a 1-D sequence of queue numbers");
     std::vector<std::uint16_t> table(static_cast<std::size_t>(arr.shape(0)));
     for (std::size_t i = 0; i < table.size(); ++i) {
         const std::int64_t q = arr.at(static_cast<py::ssize_t>(i));
-        if (q < 0 || q > 0xffff)
-            throw py::value_error("indirection entries must be queue numbers in 0..65535");
+        if (q < 0 || q > 0xffff) throw py::value_error("indirection entries must be queue numbers in 0..65535");
         table[i] = static_cast<std::uint16_t>(q);
     }
     return table;
@@ -69,9 +66,9 @@ void register_rss(py::module_& m) {
         [](const py::bytes& key, const py::bytes& data) {
             const std::string k = key, d = data;
             if (d.size() + 4 > k.size())
-                throw py::value_error("data may be at most len(key) - 4 = " +
-                                      std::to_string(k.size() < 4 ? 0 : k.size() - 4) +
-                                      " bytes, not " + std::to_string(d.size()));
+                throw py::value_error(
+                    "data may be at most len(key) - 4 = " + std::to_string(k.size() < 4 ? 0 : k.size() - 4) +
+                    " bytes, not " + std::to_string(d.size()));
             return toeplitz_bitserial(reinterpret_cast<const std::uint8_t*>(k.data()), k.size(),
                                       reinterpret_cast<const std::uint8_t*>(d.data()), d.size());
         },
@@ -84,8 +81,7 @@ void register_rss(py::module_& m) {
              py::arg("key"), py::arg("indirection"))
         .def(
             "hash",
-            [](const Rss& rss, const py::handle& batch, const py::object& out,
-               const std::string& impl) {
+            [](const Rss& rss, const py::handle& batch, const py::object& out, const std::string& impl) {
                 const auto pkts = packet_batch(batch, "batch");
                 const auto n = static_cast<std::size_t>(pkts.shape(0));
                 auto result = output_array<std::uint32_t>(out, n, "out");
@@ -117,8 +113,7 @@ void register_rss(py::module_& m) {
         .def_property_readonly("key",
                                [](const Rss& rss) {
                                    const auto& k = rss.key();
-                                   return py::bytes(reinterpret_cast<const char*>(k.data()),
-                                                    k.size());
+                                   return py::bytes(reinterpret_cast<const char*>(k.data()), k.size());
                                })
         .def_property(
             "indirection",

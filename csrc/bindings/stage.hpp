@@ -39,7 +39,7 @@ struct StageIO {
     py::array packets;                   // what process() returns first
     py::array_t<std::uint8_t> verdicts;  // and second
     std::size_t n = 0;
-    bool copy = false;                   // a stage that does not rewrite was given out=
+    bool copy = false;  // a stage that does not rewrite was given out=
 
     const Packet* in() const { return packets_of(batch); }
     Packet* out() { return static_cast<Packet*>(packets.mutable_data()); }
@@ -55,8 +55,7 @@ struct StageIO {
     }
 };
 
-inline StageIO stage_io(const py::handle& batch, const py::object& out, const py::object& verdict_out,
-                        bool rewrites) {
+inline StageIO stage_io(const py::handle& batch, const py::object& out, const py::object& verdict_out, bool rewrites) {
     StageIO io;
     io.batch = packet_batch(batch, "batch");
     io.n = static_cast<std::size_t>(io.batch.shape(0));
@@ -80,14 +79,18 @@ py::array_t<Row> rows_array(const std::vector<Row>& rows) {
 
 template <class Stage>
 void def_sharded(py::class_<Stage>& cls) {
-    cls.def("expire", [](Stage& s, std::uint64_t now) {
+    cls.def(
+           "expire",
+           [](Stage& s, std::uint64_t now) {
                py::gil_scoped_release release;
                s.expire(now);
-           }, py::arg("now_ns"))
-        .def("verdict_values", [](const Stage& s) {
-            const VerdictCounts v = s.verdicts();
-            return std::vector<std::uint64_t>(v.begin(), v.end());
-        })
+           },
+           py::arg("now_ns"))
+        .def("verdict_values",
+             [](const Stage& s) {
+                 const VerdictCounts v = s.verdicts();
+                 return std::vector<std::uint64_t>(v.begin(), v.end());
+             })
         .def("__len__", &Stage::size)
         .def_property_readonly("queues", &Stage::queues)
         .def_property_readonly("start_minute", &Stage::start_minute);
@@ -107,24 +110,28 @@ void def_metrics(py::class_<Stage>& cls) {
 
 // A 32-byte hash key attribute, set from bytes.
 template <class Cls, class Config>
-void def_key_property(Cls& cls, const char* name, HashKey Config::*member) {
+void def_key_property(Cls& cls, const char* name, HashKey Config::* member) {
     cls.def_property(
-        name, [member](const Config& c) { return py::bytes(reinterpret_cast<const char*>((c.*member).k), sizeof(HashKey::k)); },
+        name,
+        [member](const Config& c) {
+            return py::bytes(reinterpret_cast<const char*>((c.*member).k), sizeof(HashKey::k));
+        },
         [member, name](Config& c, const py::bytes& key) { c.*member = hash_key_from(key, name); });
 }
 
 // Per-class timeouts in ns (hyperplane.Timeouts.as_ns() order), as an attribute.
 template <class Cls, class Config>
-void def_timeouts_property(Cls& cls, const char* name, Timeouts Config::*member) {
+void def_timeouts_property(Cls& cls, const char* name, Timeouts Config::* member) {
     cls.def_property(
-        name, [member](const Config& c) { return std::vector<std::uint64_t>((c.*member).ns.begin(), (c.*member).ns.end()); },
+        name,
+        [member](const Config& c) { return std::vector<std::uint64_t>((c.*member).ns.begin(), (c.*member).ns.end()); },
         [member](Config& c, const py::object& ns) { c.*member = timeouts_from(ns); });
 }
 
 // StageConfig, the base of every sharded stage's configuration object.
 // A list of IPv4 networks as (base, mask) pairs, as an attribute.
 template <class Cls, class Config>
-void def_networks_property(Cls& cls, const char* name, std::vector<Ipv4Network> Config::*member) {
+void def_networks_property(Cls& cls, const char* name, std::vector<Ipv4Network> Config::* member) {
     using Pairs = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
     cls.def_property(
         name,

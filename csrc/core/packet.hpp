@@ -9,8 +9,8 @@
 namespace hp {
 
 struct Packet {
-    std::uint64_t ts;        // ns, the packet's own time; all stages advance with it
-    std::uint32_t src_ip;    // IPv4, host byte order
+    std::uint64_t ts;      // ns, the packet's own time; all stages advance with it
+    std::uint32_t src_ip;  // IPv4, host byte order
     std::uint32_t dst_ip;
     std::uint16_t src_port;  // ICMP echo: the identifier
     std::uint16_t dst_port;
@@ -25,9 +25,8 @@ struct Packet {
 
 static_assert(sizeof(Packet) == 32, "Packet must stay one 32-byte record");
 static_assert(alignof(Packet) == 8, "Packet is aligned on its 64-bit timestamp");
-static_assert(offsetof(Packet, src_ip) == 8 && offsetof(Packet, src_port) == 16 &&
-                  offsetof(Packet, length) == 20 && offsetof(Packet, proto) == 22 &&
-                  offsetof(Packet, flags) == 24 && offsetof(Packet, mark) == 26 &&
+static_assert(offsetof(Packet, src_ip) == 8 && offsetof(Packet, src_port) == 16 && offsetof(Packet, length) == 20 &&
+                  offsetof(Packet, proto) == 22 && offsetof(Packet, flags) == 24 && offsetof(Packet, mark) == 26 &&
                   offsetof(Packet, seq) == 28,
               "Packet layout is part of the public dtype");
 

@@ -39,9 +39,9 @@ inline TcpFlagClass tcp_flag_class(std::uint8_t flags) {
 namespace tcp_detail {
 
 inline constexpr TcpState sNO = TcpState::none, sSS = TcpState::syn_sent, sSR = TcpState::syn_recv,
-                   sES = TcpState::established, sFW = TcpState::fin_wait, sCW = TcpState::close_wait,
-                   sLA = TcpState::last_ack, sTW = TcpState::time_wait, sCL = TcpState::close,
-                   sS2 = TcpState::syn_sent2, sIV = TcpState::invalid, sIG = TcpState::ignore;
+                          sES = TcpState::established, sFW = TcpState::fin_wait, sCW = TcpState::close_wait,
+                          sLA = TcpState::last_ack, sTW = TcpState::time_wait, sCL = TcpState::close,
+                          sS2 = TcpState::syn_sent2, sIV = TcpState::invalid, sIG = TcpState::ignore;
 
 // [direction][packet class][state], columns sNO sSS sSR sES sFW sCW sLA sTW sCL sS2.
 // Linux's table; docs/conntrack.md explains each row.

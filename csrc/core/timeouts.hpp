@@ -18,11 +18,15 @@ inline constexpr std::size_t kTimeoutClasses = 14;
 // The class a record's state and flags put it in.
 inline std::uint8_t timeout_class(std::uint8_t proto, std::uint8_t state, std::uint8_t flags) {
     switch (proto) {
-        case proto::tcp: return state;
+        case proto::tcp:
+            return state;
         case proto::udp:
-            return static_cast<std::uint8_t>((flags & flow_flag::stream) ? TimeoutClass::udp_stream : TimeoutClass::udp);
-        case proto::icmp: return static_cast<std::uint8_t>(TimeoutClass::icmp);
-        default: return static_cast<std::uint8_t>(TimeoutClass::other);
+            return static_cast<std::uint8_t>((flags & flow_flag::stream) ? TimeoutClass::udp_stream
+                                                                         : TimeoutClass::udp);
+        case proto::icmp:
+            return static_cast<std::uint8_t>(TimeoutClass::icmp);
+        default:
+            return static_cast<std::uint8_t>(TimeoutClass::other);
     }
 }
 

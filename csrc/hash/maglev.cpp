@@ -26,9 +26,7 @@ inline std::uint64_t read32(const std::uint8_t* p) {
            static_cast<std::uint64_t>(p[2]) << 16 | static_cast<std::uint64_t>(p[3]) << 24;
 }
 
-inline std::uint64_t xxh_round(std::uint64_t acc, std::uint64_t input) {
-    return rotl(acc + input * kP2, 31) * kP1;
-}
+inline std::uint64_t xxh_round(std::uint64_t acc, std::uint64_t input) { return rotl(acc + input * kP2, 31) * kP1; }
 
 inline std::uint64_t merge(std::uint64_t h, std::uint64_t v) { return (h ^ xxh_round(0, v)) * kP1 + kP4; }
 
@@ -96,27 +94,26 @@ MaglevPermutation maglev_permutation(const std::string& name, std::uint32_t size
 }
 
 std::vector<std::uint32_t> maglev_table(const std::vector<MaglevPermutation>& permutations,
-                                        const std::vector<std::uint32_t>& weights,
-                                        std::uint32_t size) {
+                                        const std::vector<std::uint32_t>& weights, std::uint32_t size) {
     const std::size_t n = permutations.size();
     if (n == 0) throw std::invalid_argument("backends must not be empty");
     if (!is_prime(size)) throw std::invalid_argument("size must be prime, not " + std::to_string(size));
     if (size <= n)
-        throw std::invalid_argument("size must be larger than the number of backends (" +
-                                    std::to_string(n) + "), not " + std::to_string(size));
+        throw std::invalid_argument("size must be larger than the number of backends (" + std::to_string(n) +
+                                    "), not " + std::to_string(size));
     if (weights.size() != n)
-        throw std::invalid_argument("weights must have one entry per backend (" + std::to_string(n) +
-                                    "), not " + std::to_string(weights.size()));
+        throw std::invalid_argument("weights must have one entry per backend (" + std::to_string(n) + "), not " +
+                                    std::to_string(weights.size()));
     std::vector<Turn> turns(n);
     std::uint64_t max_weight = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const auto [offset, skip] = permutations[i];
         if (offset >= size)
-            throw std::invalid_argument(at("offsets", i) + " must be below size (" + std::to_string(size) +
-                                        "), not " + std::to_string(offset));
+            throw std::invalid_argument(at("offsets", i) + " must be below size (" + std::to_string(size) + "), not " +
+                                        std::to_string(offset));
         if (skip == 0 || skip >= size)
-            throw std::invalid_argument(at("skips", i) + " must be in 1.." + std::to_string(size - 1) +
-                                        ", not " + std::to_string(skip));
+            throw std::invalid_argument(at("skips", i) + " must be in 1.." + std::to_string(size - 1) + ", not " +
+                                        std::to_string(skip));
         if (weights[i] == 0) throw std::invalid_argument(at("weights", i) + " must be positive, not 0");
         turns[i] = {offset, skip, weights[i], 0};
         max_weight = std::max<std::uint64_t>(max_weight, weights[i]);
@@ -146,13 +143,12 @@ std::vector<std::uint32_t> maglev_table(const std::vector<MaglevPermutation>& pe
 }
 
 std::vector<std::uint32_t> maglev_table(const std::vector<std::string>& sorted_names,
-                                        const std::vector<std::uint32_t>& weights,
-                                        std::uint32_t size) {
+                                        const std::vector<std::uint32_t>& weights, std::uint32_t size) {
     for (std::size_t i = 1; i < sorted_names.size(); ++i)
         if (!(sorted_names[i - 1] < sorted_names[i]))
-            throw std::invalid_argument("backends must be sorted and distinct: " + at("backends", i - 1) +
-                                        " = '" + sorted_names[i - 1] + "', " + at("backends", i) + " = '" +
-                                        sorted_names[i] + "'");
+            throw std::invalid_argument("backends must be sorted and distinct: " + at("backends", i - 1) + " = '" +
+                                        sorted_names[i - 1] + "', " + at("backends", i) + " = '" + sorted_names[i] +
+                                        "'");
     // Checked here too so that a bad size says so before it is used as a divisor.
     if (!sorted_names.empty() && !is_prime(size))
         throw std::invalid_argument("size must be prime, not " + std::to_string(size));
@@ -162,13 +158,13 @@ std::vector<std::uint32_t> maglev_table(const std::vector<std::string>& sorted_n
     return maglev_table(permutations, weights, size);
 }
 
-void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint64_t* hashes,
-                   std::size_t n, std::uint32_t* out) {
+void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint64_t* hashes, std::size_t n,
+                   std::uint32_t* out) {
     for (std::size_t i = 0; i < n; ++i) out[i] = table[hashes[i] % size];
 }
 
-void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint32_t* hashes,
-                   std::size_t n, std::uint32_t* out) {
+void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint32_t* hashes, std::size_t n,
+                   std::uint32_t* out) {
     // A 32-bit divide is several times cheaper than a 64-bit one on x86.
     for (std::size_t i = 0; i < n; ++i) out[i] = table[hashes[i] % size];
 }

@@ -34,19 +34,17 @@ MaglevPermutation maglev_permutation(const std::string& name, std::uint32_t size
 // for a size that is not prime or not above the number of backends, an
 // offset or skip out of range, or a zero weight.
 std::vector<std::uint32_t> maglev_table(const std::vector<MaglevPermutation>& permutations,
-                                        const std::vector<std::uint32_t>& weights,
-                                        std::uint32_t size);
+                                        const std::vector<std::uint32_t>& weights, std::uint32_t size);
 
 // The table for named backends, which must be sorted and distinct: the order of
 // turns then depends on the set of names only, not on how a caller listed them.
 std::vector<std::uint32_t> maglev_table(const std::vector<std::string>& sorted_names,
-                                        const std::vector<std::uint32_t>& weights,
-                                        std::uint32_t size);
+                                        const std::vector<std::uint32_t>& weights, std::uint32_t size);
 
 // out[i] = table[hashes[i] % size].
-void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint64_t* hashes,
-                   std::size_t n, std::uint32_t* out);
-void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint32_t* hashes,
-                   std::size_t n, std::uint32_t* out);
+void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint64_t* hashes, std::size_t n,
+                   std::uint32_t* out);
+void maglev_lookup(const std::uint32_t* table, std::uint32_t size, const std::uint32_t* hashes, std::size_t n,
+                   std::uint32_t* out);
 
 }  // namespace hp

@@ -31,13 +31,9 @@ std::size_t rss_input(const Packet& p, FragmentHash fragments, std::uint8_t out[
     return 12;
 }
 
-ToeplitzImpl best_toeplitz_impl() {
-    return cpu_has_avx512_gfni() ? ToeplitzImpl::gfni : ToeplitzImpl::table;
-}
+ToeplitzImpl best_toeplitz_impl() { return cpu_has_avx512_gfni() ? ToeplitzImpl::gfni : ToeplitzImpl::table; }
 
-bool toeplitz_impl_available(ToeplitzImpl impl) {
-    return impl != ToeplitzImpl::gfni || cpu_has_avx512_gfni();
-}
+bool toeplitz_impl_available(ToeplitzImpl impl) { return impl != ToeplitzImpl::gfni || cpu_has_avx512_gfni(); }
 
 Rss::Rss(const RssKey& key, std::vector<std::uint16_t> indirection, FragmentHash fragments)
     : key_(key),
@@ -57,7 +53,8 @@ void Rss::set_indirection(std::vector<std::uint16_t> indirection) {
 }
 
 void Rss::hash(const Packet* pkts, std::size_t n, std::uint32_t* out, ToeplitzImpl impl) const {
-    if (!toeplitz_impl_available(impl)) throw std::invalid_argument("toeplitz implementation not available on this CPU");
+    if (!toeplitz_impl_available(impl))
+        throw std::invalid_argument("toeplitz implementation not available on this CPU");
     std::size_t done = 0;
     switch (impl) {
         case ToeplitzImpl::bitserial: {

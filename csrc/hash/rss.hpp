@@ -21,9 +21,10 @@ inline constexpr std::size_t kPrefetchAhead = 32;
 using RssKey = std::array<std::uint8_t, kRssKeySize>;
 
 // The RSS specification's well-known key.
-inline constexpr RssKey kSpecRssKey = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-                                       0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-                                       0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+inline constexpr RssKey kSpecRssKey = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+                                       0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+                                       0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+                                       0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
 
 // A key with a 16-bit period: both directions of a flow hash alike.
 inline RssKey symmetric_rss_key() {
@@ -65,12 +66,10 @@ bool toeplitz_impl_available(ToeplitzImpl impl);
 class Rss {
 public:
     // `indirection` maps hash & (size - 1) to a queue; its size must be a power of two.
-    Rss(const RssKey& key, std::vector<std::uint16_t> indirection,
-        FragmentHash fragments = FragmentHash::addresses);
+    Rss(const RssKey& key, std::vector<std::uint16_t> indirection, FragmentHash fragments = FragmentHash::addresses);
 
     // All implementations give the same hashes; `impl` must be available here.
-    void hash(const Packet* pkts, std::size_t n, std::uint32_t* out,
-              ToeplitzImpl impl = best_toeplitz_impl()) const;
+    void hash(const Packet* pkts, std::size_t n, std::uint32_t* out, ToeplitzImpl impl = best_toeplitz_impl()) const;
     void queue(const Packet* pkts, std::size_t n, std::uint16_t* out) const;
 
     const RssKey& key() const { return key_; }
@@ -79,12 +78,11 @@ public:
 
     std::uint32_t hash_one(const Packet& p) const {
         const std::uint32_t s = p.src_ip, d = p.dst_ip, sp = p.src_port, dp = p.dst_port;
-        const std::uint32_t h = table_.at(0, s >> 24) ^ table_.at(1, (s >> 16) & 0xff) ^
-                                table_.at(2, (s >> 8) & 0xff) ^ table_.at(3, s & 0xff) ^
-                                table_.at(4, d >> 24) ^ table_.at(5, (d >> 16) & 0xff) ^
+        const std::uint32_t h = table_.at(0, s >> 24) ^ table_.at(1, (s >> 16) & 0xff) ^ table_.at(2, (s >> 8) & 0xff) ^
+                                table_.at(3, s & 0xff) ^ table_.at(4, d >> 24) ^ table_.at(5, (d >> 16) & 0xff) ^
                                 table_.at(6, (d >> 8) & 0xff) ^ table_.at(7, d & 0xff);
-        const std::uint32_t ports = table_.at(8, sp >> 8) ^ table_.at(9, sp & 0xff) ^
-                                    table_.at(10, dp >> 8) ^ table_.at(11, dp & 0xff);
+        const std::uint32_t ports =
+            table_.at(8, sp >> 8) ^ table_.at(9, sp & 0xff) ^ table_.at(10, dp >> 8) ^ table_.at(11, dp & 0xff);
         // Branch-free: traffic mixes protocols, and a mispredict costs more than four loads.
         return h ^ (ports & (0U - static_cast<std::uint32_t>(rss_hashes_ports(p, fragments_))));
     }

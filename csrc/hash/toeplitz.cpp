@@ -16,8 +16,8 @@ std::uint32_t key_window(const std::uint8_t* key, std::size_t bit) {
 
 }  // namespace
 
-std::uint32_t toeplitz_bitserial(const std::uint8_t* key, std::size_t key_len,
-                                 const std::uint8_t* data, std::size_t len) {
+std::uint32_t toeplitz_bitserial(const std::uint8_t* key, std::size_t key_len, const std::uint8_t* data,
+                                 std::size_t len) {
     if (len + 4 > key_len) throw std::invalid_argument("toeplitz input longer than the key allows");
     // The window slides one key bit per input bit: keep the next key bits in
     // the low end of a 64-bit register and refill one key byte per input byte.
@@ -38,8 +38,7 @@ std::uint32_t toeplitz_bitserial(const std::uint8_t* key, std::size_t key_len,
     return result;
 }
 
-ToeplitzTable::ToeplitzTable(const std::uint8_t* key, std::size_t key_len, std::size_t input_len)
-    : tables_(input_len) {
+ToeplitzTable::ToeplitzTable(const std::uint8_t* key, std::size_t key_len, std::size_t input_len) : tables_(input_len) {
     if (input_len + 4 > key_len) throw std::invalid_argument("toeplitz input longer than the key allows");
     for (std::size_t pos = 0; pos < input_len; ++pos) {
         std::array<std::uint32_t, 8> bit_window{};  // bit_window[b]: window for value bit b

@@ -17,8 +17,8 @@ namespace hp {
 
 // Hash of `len` input bytes with a key of `key_len` bytes; the specification
 // needs len + 4 <= key_len so that every window lies inside the key.
-std::uint32_t toeplitz_bitserial(const std::uint8_t* key, std::size_t key_len,
-                                 const std::uint8_t* data, std::size_t len);
+std::uint32_t toeplitz_bitserial(const std::uint8_t* key, std::size_t key_len, const std::uint8_t* data,
+                                 std::size_t len);
 
 class ToeplitzTable {
 public:

@@ -26,7 +26,7 @@ ToeplitzGfniMatrices toeplitz_gfni_matrices(const std::uint8_t* key, std::size_t
 
 // Hashes the first n - n % 8 packets (needs cpu_has_avx512_gfni()); returns how many.
 // `fragment_ports`: hash a fragment's ports too (see Rss).
-std::size_t toeplitz_gfni_ipv4(const ToeplitzGfniMatrices& m, const Packet* pkts, std::size_t n,
-                               std::uint32_t* out, bool fragment_ports);
+std::size_t toeplitz_gfni_ipv4(const ToeplitzGfniMatrices& m, const Packet* pkts, std::size_t n, std::uint32_t* out,
+                               bool fragment_ports);
 
 }  // namespace hp

@@ -23,10 +23,10 @@ namespace hp {
 class ScalingLimit {
 public:
     static constexpr std::uint64_t kIntervalNs = 10'000'000'000ULL;  // estimate: 10 s to react
-    static constexpr double kScaleUpLoad = 0.8;                     // estimate
-    static constexpr double kScaleDownLoad = 0.2;                   // estimate
-    static constexpr unsigned kQuietIntervals = 6;                  // estimate: a minute of low load
-    static constexpr double kBurstNs = 1e6;                         // 1 ms of the rate in the bucket
+    static constexpr double kScaleUpLoad = 0.8;                      // estimate
+    static constexpr double kScaleDownLoad = 0.2;                    // estimate
+    static constexpr unsigned kQuietIntervals = 6;                   // estimate: a minute of low load
+    static constexpr double kBurstNs = 1e6;                          // 1 ms of the rate in the bucket
 
     ScalingLimit() = default;  // no limit
     // `base` and `max` per second (max >= base > 0); `least_depth` the smallest bucket (one packet, one jumbo frame).

@@ -75,7 +75,8 @@ public:
             }
         });
         threads.run(workers, [&](unsigned w) {
-            for (std::size_t s = w; s < shards; s += workers) run(s, order + first[s], first[s + 1] - first[s], first[s]);
+            for (std::size_t s = w; s < shards; s += workers)
+                run(s, order + first[s], first[s + 1] - first[s], first[s]);
         });
         threads.run(workers, [&](unsigned c) {
             const auto [begin, end] = span(c);
@@ -85,7 +86,7 @@ public:
 
 private:
     std::unique_ptr<ThreadPool> pool_;
-    std::vector<std::uint16_t> ids_;   // per packet; reused across batches
+    std::vector<std::uint16_t> ids_;    // per packet; reused across batches
     std::vector<std::uint32_t> order_;  // packet indices grouped by shard
     std::vector<std::uint32_t> rank_;   // each packet's position in order_
 };

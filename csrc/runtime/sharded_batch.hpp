@@ -33,8 +33,8 @@ inline void rss_shards(const Rss& rss, std::size_t queues, const Packet* in, std
 // emit(i, result): packet i's result, in batch order.
 // `grouped` holds results between the two passes of the threaded path.
 template <class Shard, class Result, class Assign, class Decide, class Emit>
-void run_sharded(ShardDispatch& dispatch, std::vector<Shard>& shards, std::vector<Result>& grouped,
-                 unsigned workers, const Packet* in, std::size_t n, Assign assign, Decide decide, Emit emit) {
+void run_sharded(ShardDispatch& dispatch, std::vector<Shard>& shards, std::vector<Result>& grouped, unsigned workers,
+                 const Packet* in, std::size_t n, Assign assign, Decide decide, Emit emit) {
     if (workers == 1) {
         std::uint16_t* ids = dispatch.ids(n);
         assign(0, n, ids);

@@ -25,12 +25,12 @@ namespace hp {
 
 // The configuration every sharded stage takes; a stage's own config derives from it.
 struct StageConfig {
-    std::size_t capacity = 0;       // connections, over all shards
-    unsigned queues = 1;            // shards (RSS queues), 1..128
+    std::size_t capacity = 0;  // connections, over all shards
+    unsigned queues = 1;       // shards (RSS queues), 1..128
     Timeouts timeouts{};
-    HashKey key{};                  // the flow table's secret hash key
-    std::uint64_t seed = 0;         // the stage's random choices (ports)
-    std::uint64_t start_minute = 0; // metrics[0]: set to the first packet's minute
+    HashKey key{};                   // the flow table's secret hash key
+    std::uint64_t seed = 0;          // the stage's random choices (ports)
+    std::uint64_t start_minute = 0;  // metrics[0]: set to the first packet's minute
 };
 
 // Throws std::invalid_argument (ValueError in Python) naming what is wrong.

@@ -26,8 +26,8 @@ struct ConnTrackCounters {
 };
 
 struct ConnTrackConfig : StageConfig {
-    bool loose = true;          // pick up TCP connections mid-stream on a bare ACK, as Linux does
-    bool early_drop = false;    // when full, evict the oldest unconfirmed connection
+    bool loose = true;        // pick up TCP connections mid-stream on a bare ACK, as Linux does
+    bool early_drop = false;  // when full, evict the oldest unconfirmed connection
 };
 
 // One row of ConnTrack::flows().

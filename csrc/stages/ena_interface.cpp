@@ -131,9 +131,12 @@ EnaInterface::Path EnaInterface::path_of(const Packet& p) const {
     if (in_any(cfg_.link_local, p.dst_ip)) return Path::link_local_request;
     if (in_any(cfg_.link_local, p.src_ip)) return Path::link_local_reply;
     switch (cfg_.direction) {
-        case EnaDirection::in: return Path::inbound;
-        case EnaDirection::out: return Path::outbound;
-        case EnaDirection::both: break;
+        case EnaDirection::in:
+            return Path::inbound;
+        case EnaDirection::out:
+            return Path::outbound;
+        case EnaDirection::both:
+            break;
     }
     if (in_any(cfg_.instance, p.src_ip)) return Path::outbound;
     if (in_any(cfg_.instance, p.dst_ip)) return Path::inbound;
@@ -290,8 +293,7 @@ double EnaInterface::credits_bits(bool inbound) const {
     const uint128 credits = sustained_[d].shape().depth - sustained_window_[d];
     if (!started_) return static_cast<double>(credits) * cfg_.initial_credits / kUnitsPerToken;
     const uint128 held = sustained_[d].held(now_);
-    return held <= sustained_window_[d] ? 0.0
-                                        : static_cast<double>(held - sustained_window_[d]) / kUnitsPerToken;
+    return held <= sustained_window_[d] ? 0.0 : static_cast<double>(held - sustained_window_[d]) / kUnitsPerToken;
 }
 
 }  // namespace hp

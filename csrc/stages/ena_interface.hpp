@@ -43,11 +43,11 @@ struct EnaConfig {
     EnaDirection direction = EnaDirection::in;
     std::vector<Ipv4Network> instance;    // direction both: src here is outbound, dst here inbound
     std::vector<Ipv4Network> link_local;  // services answered by the card (DNS, IMDS, Time Sync)
-    std::uint64_t pps = 0;               // each allowance: 0 means none
+    std::uint64_t pps = 0;                // each allowance: 0 means none
     std::uint64_t baseline_bps = 0;
-    std::uint64_t burst_bps = 0;         // above baseline_bps: credits let traffic burst to it
-    std::uint64_t credit_ns = 0;         // credits last this long at the burst rate when full
-    double initial_credits = 1.0;        // the fraction of the credits held at the first packet
+    std::uint64_t burst_bps = 0;   // above baseline_bps: credits let traffic burst to it
+    std::uint64_t credit_ns = 0;   // credits last this long at the burst rate when full
+    double initial_credits = 1.0;  // the fraction of the credits held at the first packet
     std::uint64_t flow_bps = 0;
     std::uint64_t link_local_pps = 0;
     std::uint64_t window_ns = 1'000'000;  // every bucket's depth: this long at its rate, or two packets
@@ -56,9 +56,9 @@ struct EnaConfig {
     std::size_t conntrack = 0;            // connections; 0: no tracking
     Timeouts timeouts{};
     HashKey key{};
-    std::uint64_t latency_ns = 0;         // the latency class: each flow's latency is below it
-    std::uint64_t latency_seed = 0;       // draws each flow's latency (limits/path_latency.hpp)
-    std::size_t flow_slots = 4096;        // per-flow buckets held at once (a power of two, >= 4)
+    std::uint64_t latency_ns = 0;    // the latency class: each flow's latency is below it
+    std::uint64_t latency_seed = 0;  // draws each flow's latency (limits/path_latency.hpp)
+    std::size_t flow_slots = 4096;   // per-flow buckets held at once (a power of two, >= 4)
 };
 
 // Queueing delays: exact below 128 ns, above in 64 linear steps per power of two
@@ -168,7 +168,7 @@ private:
     std::unique_ptr<ConnTrack> ct_;
     std::unique_ptr<FlowBuckets> flows_;
     Allowance pps_, link_local_;
-    Allowance peak_[2], sustained_[2];  // [inbound, outbound]
+    Allowance peak_[2], sustained_[2];      // [inbound, outbound]
     uint128 sustained_window_[2] = {0, 0};  // the sustained buckets' depth without the credits
     // Each direction's queue: the departure times of the packets waiting in it, a min-heap.
     std::vector<std::uint64_t> waiting_[2];

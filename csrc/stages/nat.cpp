@@ -25,11 +25,20 @@ bool closed_gracefully(const FlowRecord& r) {
 
 void apply(Packet& p, const NatRewrite& rw) {
     switch (rw.what) {
-        case 1: p.src_ip = rw.ip, p.src_port = rw.port; break;
-        case 2: p.dst_ip = rw.ip, p.dst_port = rw.port; break;
-        case 3: p.dst_ip = rw.ip, p.src_port = rw.port; break;
-        case 4: p = rst_reply(p); break;
-        default: break;
+        case 1:
+            p.src_ip = rw.ip, p.src_port = rw.port;
+            break;
+        case 2:
+            p.dst_ip = rw.ip, p.dst_port = rw.port;
+            break;
+        case 3:
+            p.dst_ip = rw.ip, p.src_port = rw.port;
+            break;
+        case 4:
+            p = rst_reply(p);
+            break;
+        default:
+            break;
     }
 }
 
@@ -144,7 +153,8 @@ bool NatShard::port_free(std::uint8_t ip_index, std::uint16_t port, const Packet
     return true;
 }
 
-__attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw) {
+__attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPacket& kp, std::uint64_t h,
+                                                 NatRewrite& rw) {
     const bool tcp = p.proto == proto::tcp;
     // Only a SYN opens a TCP connection; anything else from inside without one
     // (it timed out, or never was) is answered with an RST.

@@ -73,9 +73,9 @@ static_assert(sizeof(NatConnection) == 64, "NatConnection has no padding");
 
 // A connection's main record's extension: where its alias is and what it was translated to.
 struct NatExt {
-    std::uint32_t alias;       // the slot of the alias keyed by the public tuple
+    std::uint32_t alias;  // the slot of the alias keyed by the public tuple
     std::uint16_t public_port;
-    std::uint8_t public_ip;    // index into NatConfig::public_ips
+    std::uint8_t public_ip;  // index into NatConfig::public_ips
 };
 
 class alignas(64) NatShard : public FlowShard<NatShard> {

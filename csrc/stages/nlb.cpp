@@ -6,7 +6,6 @@
 
 #include "core/tcp_reset.hpp"
 
-
 namespace hp {
 namespace {
 
@@ -103,14 +102,15 @@ std::uint32_t NlbShard::choose(const Packet& p, std::size_t node) const {
     // initial sequence number (when the batch carries one), as NLB hashes.
     const HashKey& k = cfg_->flow_key;
     const std::uint64_t a = p.src_ip | static_cast<std::uint64_t>(p.dst_ip) << 32;
-    const std::uint64_t b = p.src_port | static_cast<std::uint64_t>(p.dst_port) << 16 |
-                            static_cast<std::uint64_t>(p.proto) << 32;
+    const std::uint64_t b =
+        p.src_port | static_cast<std::uint64_t>(p.dst_port) << 16 | static_cast<std::uint64_t>(p.proto) << 32;
     const std::uint64_t seq = p.proto == proto::tcp ? p.seq : 0;
     const std::uint64_t h = mix_mul(mix_mul(a ^ k.k[0], b ^ k.k[1]) ^ seq ^ k.k[2], k.k[3] | 1);
     return table[h % table.size()];
 }
 
-__attribute__((noinline)) Verdict NlbShard::open(const Packet& p, std::size_t node, const KeyedPacket& kp, std::uint64_t h, NlbResult& res) {
+__attribute__((noinline)) Verdict NlbShard::open(const Packet& p, std::size_t node, const KeyedPacket& kp,
+                                                 std::uint64_t h, NlbResult& res) {
     const bool tcp = p.proto == proto::tcp;
     if (tcp && tcp_flag_class(p.tcp_flags) != TcpFlagClass::syn) {
         // A segment of a flow the balancer does not know: reset, as NLB does.
@@ -126,17 +126,19 @@ __attribute__((noinline)) Verdict NlbShard::open(const Packet& p, std::size_t no
     }
 
     std::uint16_t snat_port = 0;
-    const std::uint64_t count_key = DestinationCounts::key_of(static_cast<std::uint8_t>(node), target.ip, target.port, p.proto);
+    const std::uint64_t count_key =
+        DestinationCounts::key_of(static_cast<std::uint8_t>(node), target.ip, target.port, p.proto);
     if (!cfg_->preserve_client_ip) {
         // Source NAT to the node's address: ports of this shard's slice, at most
         // its share of 55,000 per (node, target).
         const std::uint32_t limit = (cfg_->per_target + cfg_->queues - 1) / cfg_->queues;
         const bool found =
-            snat_counts_.count(count_key) < limit &&
-            ports_.find([&](std::uint16_t port) {
-                const FlowKey k = snat_key(p, target, port);
-                return table_.find(k, table_.hash(k)) == FlowTable::npos;
-            }, random_, snat_port);
+            snat_counts_.count(count_key) < limit && ports_.find(
+                                                         [&](std::uint16_t port) {
+                                                             const FlowKey k = snat_key(p, target, port);
+                                                             return table_.find(k, table_.hash(k)) == FlowTable::npos;
+                                                         },
+                                                         random_, snat_port);
         if (!found) {
             count(NlbMetric::port_allocation_error_count);
             return Verdict::drop_no_port;
@@ -171,7 +173,8 @@ void NlbShard::close(std::size_t slot) {
         std::size_t node = 0;
         for (std::size_t z = 0; z < cfg_->nodes.size(); ++z)
             if (cfg_->nodes[z] == node_ip) node = z;
-        snat_counts_.remove(DestinationCounts::key_of(static_cast<std::uint8_t>(node), target.ip, target.port, r.proto));
+        snat_counts_.remove(
+            DestinationCounts::key_of(static_cast<std::uint8_t>(node), target.ip, target.port, r.proto));
         table_.erase(x.alias);
     }
     table_.erase(slot);
@@ -204,11 +207,13 @@ void NlbShard::count_targets(std::vector<std::uint64_t>& out) const {
     });
 }
 
-NetworkLoadBalancer::NetworkLoadBalancer(const NlbConfig& cfg) : ShardedStage(cfg, kSpecRssKey), tables_(cfg.nodes.size()) {
+NetworkLoadBalancer::NetworkLoadBalancer(const NlbConfig& cfg)
+    : ShardedStage(cfg, kSpecRssKey), tables_(cfg.nodes.size()) {
     if (cfg.nodes.empty() || cfg.nodes.size() > 255) throw std::invalid_argument("zones must hold 1 to 255 nodes");
     if (cfg.listeners.empty()) throw std::invalid_argument("listeners must not be empty");
     shards_.reserve(cfg_.queues);
-    for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(s, per_shard(), cfg_, targets_, tables_, fail_open_);
+    for (unsigned s = 0; s < cfg_.queues; ++s)
+        shards_.emplace_back(s, per_shard(), cfg_, targets_, tables_, fail_open_);
 }
 
 void NetworkLoadBalancer::set_targets(std::vector<NlbTarget> targets) {

@@ -37,20 +37,20 @@ struct NlbTarget {
 };
 
 struct NlbConfig : StageConfig {
-    std::vector<std::uint32_t> nodes;                          // one address per zone
+    std::vector<std::uint32_t> nodes;                               // one address per zone
     std::vector<std::pair<std::uint16_t, std::uint8_t>> listeners;  // (port, protocol)
-    HashKey flow_key{};   // the target-choosing flow hash's
+    HashKey flow_key{};                                             // the target-choosing flow hash's
     bool preserve_client_ip = true;
     // AWS's two target-group attributes, separately:
-    bool terminate_unhealthy = true;     // target_health_state.unhealthy.connection_termination.enabled
-    bool terminate_deregistered = false; // deregistration_delay.connection_termination.enabled
-    std::uint32_t per_target = 55000;  // source NAT: connections per (node, target)
+    bool terminate_unhealthy = true;      // target_health_state.unhealthy.connection_termination.enabled
+    bool terminate_deregistered = false;  // deregistration_delay.connection_termination.enabled
+    std::uint32_t per_target = 55000;     // source NAT: connections per (node, target)
 };
 
 // A flow's record's extension: its target and, with source NAT, its alias and port.
 struct NlbExt {
-    std::uint32_t alias;      // kNoAlias without source NAT
-    std::uint16_t target;     // index into the targets (at most kMaxTargets)
+    std::uint32_t alias;   // kNoAlias without source NAT
+    std::uint16_t target;  // index into the targets (at most kMaxTargets)
     std::uint16_t snat_port;
 };
 inline constexpr std::uint32_t kNoAlias = 0xffffffffU;

@@ -19,14 +19,14 @@ namespace hp {
 
 class DestinationCounts {
 public:
-    DestinationCounts(std::size_t capacity, const HashKey& key)
-        : key_(key), slots_(capacity * 2 + 16) {}
+    DestinationCounts(std::size_t capacity, const HashKey& key) : key_(key), slots_(capacity * 2 + 16) {}
 
     static std::uint64_t key_of(std::uint8_t public_ip, std::uint32_t dst_ip, std::uint16_t dst_port,
                                 std::uint8_t proto) {
         // Never 0: 0 marks an empty slot.
         return (static_cast<std::uint64_t>(dst_ip) << 32 | static_cast<std::uint64_t>(dst_port) << 16 |
-                static_cast<std::uint64_t>(proto) << 8 | public_ip) + 1;
+                static_cast<std::uint64_t>(proto) << 8 | public_ip) +
+               1;
     }
 
     std::uint32_t count(std::uint64_t k) const {
@@ -95,7 +95,8 @@ private:
         std::uint64_t earliest = kNever;
     };
     std::size_t home(std::uint64_t k) const {
-        return static_cast<std::size_t>((static_cast<uint128>(mix_mul(k ^ key_.k[0], key_.k[1] | 1)) * slots_.size()) >> 64);
+        return static_cast<std::size_t>((static_cast<uint128>(mix_mul(k ^ key_.k[0], key_.k[1] | 1)) * slots_.size()) >>
+                                        64);
     }
     std::size_t next(std::size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
 

@@ -29,8 +29,7 @@ void* allocate(std::size_t bytes) {
 
 void FlowTable::FreeDeleter::operator()(void* p) const { std::free(p); }
 
-FlowTable::FlowTable(std::size_t capacity, const HashKey& key)
-    : key_(key), capacity_(capacity), groups_(0) {
+FlowTable::FlowTable(std::size_t capacity, const HashKey& key) : key_(key), capacity_(capacity), groups_(0) {
     if (capacity == 0) throw std::invalid_argument("capacity must be positive");
     // At most 80% of slots used: probes stay within a group or two.
     const std::size_t slots = capacity + capacity / 4 + kGroupSlots;
