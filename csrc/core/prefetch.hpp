@@ -5,10 +5,12 @@
 // as if it had no effect; an asm statement is kept as written.
 #pragma once
 
+#include "core/machine.hpp"
+
 namespace hp {
 
 inline void prefetch(const void* p) {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(HP_X86)
     asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
 #else
     __builtin_prefetch(p, 0, 3);

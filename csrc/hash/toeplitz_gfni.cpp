@@ -2,7 +2,9 @@
 
 #include <stdexcept>
 
-#if defined(__x86_64__)
+#include "core/machine.hpp"
+
+#if defined(HP_X86_64_GNU)
 #include <immintrin.h>
 #endif
 
@@ -15,9 +17,7 @@
 namespace hp {
 namespace {
 
-unsigned key_bit(const std::uint8_t* key, std::size_t bit) {
-    return (key[bit / 8] >> (7 - bit % 8)) & 1U;
-}
+unsigned key_bit(const std::uint8_t* key, std::size_t bit) { return (key[bit / 8] >> (7 - bit % 8)) & 1U; }
 
 // Where network-order input byte p sits in the 16 bytes at record offset 8
 // (src_ip, dst_ip, src_port, dst_port, all little-endian in memory).
@@ -30,8 +30,7 @@ constexpr std::array<std::uint8_t, 6 * 64> make_transpose() {
     for (unsigned i = 0; i < 6; ++i)
         for (unsigned j = 0; j < 8; ++j)
             for (unsigned t = 0; t < 8; ++t)
-                idx[i * 64 + j * 8 + t] =
-                    static_cast<std::uint8_t>(16 * t + kInputOffset[2 * i + j / 4]);
+                idx[i * 64 + j * 8 + t] = static_cast<std::uint8_t>(16 * t + kInputOffset[2 * i + j / 4]);
     return idx;
 }
 
@@ -85,7 +84,7 @@ ToeplitzGfniMatrices toeplitz_gfni_matrices(const std::uint8_t* key, std::size_t
     return m;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(HP_X86_64_GNU)
 
 namespace {
 

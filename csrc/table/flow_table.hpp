@@ -10,7 +10,9 @@
 // table never grows in the packet path.
 #pragma once
 
-#if defined(__SSE2__)
+#include "core/machine.hpp"
+
+#if defined(HP_SSE2)
 #include <emmintrin.h>
 #endif
 
@@ -35,9 +37,9 @@ struct alignas(64) FlowRecord {
     std::uint8_t timeout_class;  // index into Timeouts::ns, kept with state and flags
     std::uint64_t first_ts;
     std::uint64_t last_ts;
-    std::uint64_t bytes[2];     // [original, reply]
-    std::uint32_t packets[2];   // [original, reply], modulo 2^32
-    std::uint64_t ext;          // the stage's own per-connection data: read and written as its type
+    std::uint64_t bytes[2];    // [original, reply]
+    std::uint32_t packets[2];  // [original, reply], modulo 2^32
+    std::uint64_t ext;         // the stage's own per-connection data: read and written as its type
 
     // The stage's extension, a trivially copyable struct of at most 8 bytes
     // (NatExt, NlbExt, AliasExt): typed, so no stage packs bits by hand.
@@ -72,10 +74,10 @@ static_assert(offsetof(FlowRecord, port_lo) == 8 && offsetof(FlowRecord, proto) 
               "the key is the record's first 13 bytes, as FlowKey's two words lay it out");
 
 namespace flow_flag {
-inline constexpr std::uint8_t orig_lo = 0x01;    // the originator is the key's lower endpoint
+inline constexpr std::uint8_t orig_lo = 0x01;  // the originator is the key's lower endpoint
 inline constexpr std::uint8_t seen_reply = 0x02;
-inline constexpr std::uint8_t stream = 0x04;     // UDP: more than one request-response
-inline constexpr std::uint8_t alias = 0x08;      // a connection's second key (alias.hpp), not a connection
+inline constexpr std::uint8_t stream = 0x04;  // UDP: more than one request-response
+inline constexpr std::uint8_t alias = 0x08;   // a connection's second key (alias.hpp), not a connection
 }  // namespace flow_flag
 
 class FlowTable {
@@ -90,9 +92,7 @@ public:
 
     std::uint64_t hash(const FlowKey& k) const { return flow_hash(k, key_); }
 
-    void prefetch_group(std::uint64_t h) const {
-        prefetch(&ctrl_[home(h)]);
-    }
+    void prefetch_group(std::uint64_t h) const { prefetch(&ctrl_[home(h)]); }
     // Prefetches the record of the first slot in the home group whose tag matches.
     void prefetch_record(std::uint64_t h) const {
         const std::size_t g = home(h);
@@ -160,7 +160,7 @@ private:
     static std::uint8_t tag(std::uint64_t h) { return static_cast<std::uint8_t>(h & 0x7f); }
     // Bit i set: slot i of group g has tag t (or, for empties, is empty). One
     // SSE2 compare where there is SSE2; a byte loop (same result) elsewhere.
-#if defined(__SSE2__)
+#if defined(HP_SSE2)
     unsigned match(std::size_t g, std::uint8_t t) const {
         const __m128i ctrl = _mm_load_si128(reinterpret_cast<const __m128i*>(ctrl_[g].bytes));
         const __m128i want = _mm_set1_epi8(static_cast<char>(t));
