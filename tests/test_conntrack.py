@@ -14,7 +14,6 @@ from hyperplane.conntrack import FLOW_RECORD_BYTES, ConnTrack, TcpState, Timeout
 from hyperplane.verdict import Verdict
 
 from .checks import assert_conserved
-
 from .conntrack_model import Model
 
 S = 1_000_000_000  # ns per second

@@ -648,7 +648,7 @@ def test_same_seed_same_result_and_any_seed_same_verdicts() -> None:
         eni = Interface("c5.large", direction="in", seed=seed, conntrack=1000)
         _, v, d = eni.process(trace)
         runs.append((v.copy(), d.copy(), eni.counters))
-    for v, d, c in runs[1:]:
+    for v, _, c in runs[1:]:
         np.testing.assert_array_equal(v, runs[0][0])
         assert c == runs[0][2]
     # The seed draws the flows' latencies: the same seed the same delays, another seed others.

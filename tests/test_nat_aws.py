@@ -106,7 +106,8 @@ def test_reset_leaves_as_the_rst_sent_back() -> None:
     back to the sender, from the destination it tried to reach, RST set (RFC 793: a segment
     with ACK is answered with a bare RST; one without with RST|ACK)."""
     nat = NatGateway([PUB], seed=5)
-    out, v = nat.process(packets([(0, CLIENT, 40000, SERVER, 80, TCP, PSHACK), (1, CLIENT, 40001, SERVER, 80, TCP, FINACK & ~0x10)]))
+    out, v = nat.process(packets([(0, CLIENT, 40000, SERVER, 80, TCP, PSHACK),
+                                  (1, CLIENT, 40001, SERVER, 80, TCP, FINACK & ~0x10)]))
     assert list(v) == [Verdict.RESET, Verdict.RESET]
     for rst, sport in zip(out, (40000, 40001)):
         assert (rst["src_ip"], rst["src_port"], rst["dst_ip"], rst["dst_port"]) == (SERVER, 80, CLIENT, sport)

@@ -116,8 +116,9 @@ def _run_conntrack(traces: dict[str, np.ndarray]) -> dict[str, str]:
     out = {}
     for early_drop in (True, False):  # evicting unconfirmed connections, or refusing new ones
         for label, ct, results in _sharded_runs(
-            lambda t: hp.ConnTrack(capacity=4_000, queues=4, timeouts=hp.Timeouts.linux(), early_drop=early_drop,
-                                   loose=not early_drop, threads=t, seed=3),
+            lambda t, early_drop=early_drop: hp.ConnTrack(
+                capacity=4_000, queues=4, timeouts=hp.Timeouts.linux(), early_drop=early_drop,
+                loose=not early_drop, threads=t, seed=3),
             traces["mixed"],
         ):
             name = f"conntrack.early_drop{int(early_drop)}.{label}"
