@@ -46,6 +46,22 @@ py::array_t<T> output_array(const py::object& out, std::size_t n, const char* na
     return py::array_t<T>(py::reinterpret_borrow<py::array_t<T>>(arr));
 }
 
+// One T per packet of `batch`, into `out` (checked) or a new array: fill(packets, n, dst)
+// computes them without the GIL. Every "ask something of each packet" binding is this.
+template <class T, class Fill>
+py::array_t<T> per_packet(const py::handle& batch, const py::object& out, Fill fill) {
+    const auto pkts = packet_batch(batch, "batch");
+    const auto n = static_cast<std::size_t>(pkts.shape(0));
+    auto result = output_array<T>(out, n, "out");
+    const Packet* in = packets_of(pkts);
+    T* dst = result.mutable_data();
+    {
+        py::gil_scoped_release release;
+        fill(in, n, dst);
+    }
+    return result;
+}
+
 // Configuration every flow-table stage takes: per-class timeouts in ns (in
 // hyperplane.Timeouts.as_ns() order) and a 32-byte secret hash key.
 Timeouts timeouts_from(const py::object& timeouts_ns);

@@ -53,14 +53,9 @@ void register_conntrack(py::module_& m) {
         .def(
             "shard_of",
             [](const ConnTrack& ct, const py::handle& batch) {
-                const auto pkts = packet_batch(batch, "batch");
-                const auto n = static_cast<std::size_t>(pkts.shape(0));
-                py::array_t<std::uint16_t> out(static_cast<py::ssize_t>(n));
-                const Packet* in = packets_of(pkts);
-                std::uint16_t* dst = out.mutable_data();
-                py::gil_scoped_release release;
-                ct.shards(in, n, dst);
-                return out;
+                return per_packet<std::uint16_t>(
+                    batch, py::none(),
+                    [&](const Packet* p, std::size_t n, std::uint16_t* dst) { ct.shards(p, n, dst); });
             },
             py::arg("batch"));
     def_sharded(cls);

@@ -81,31 +81,15 @@ void register_ena(py::module_& m) {
         .def(
             "queue",
             [](const EnaInterface& eni, const py::handle& batch, const py::object& out) {
-                const auto pkts = packet_batch(batch, "batch");
-                const auto n = static_cast<std::size_t>(pkts.shape(0));
-                auto queues = output_array<std::uint16_t>(out, n, "out");
-                const Packet* in = packets_of(pkts);
-                std::uint16_t* q = queues.mutable_data();
-                {
-                    py::gil_scoped_release release;
-                    eni.queues(in, n, q);
-                }
-                return queues;
+                return per_packet<std::uint16_t>(
+                    batch, out, [&](const Packet* p, std::size_t n, std::uint16_t* q) { eni.queues(p, n, q); });
             },
             py::arg("batch"), py::arg("out") = py::none())
         .def(
             "latencies",
             [](const EnaInterface& eni, const py::handle& batch, const py::object& out) {
-                const auto pkts = packet_batch(batch, "batch");
-                const auto n = static_cast<std::size_t>(pkts.shape(0));
-                auto latencies = output_array<std::uint64_t>(out, n, "out");
-                const Packet* in = packets_of(pkts);
-                std::uint64_t* l = latencies.mutable_data();
-                {
-                    py::gil_scoped_release release;
-                    eni.latencies(in, n, l);
-                }
-                return latencies;
+                return per_packet<std::uint64_t>(
+                    batch, out, [&](const Packet* p, std::size_t n, std::uint64_t* l) { eni.latencies(p, n, l); });
             },
             py::arg("batch"), py::arg("out") = py::none())
         .def(

@@ -82,32 +82,17 @@ void register_rss(py::module_& m) {
         .def(
             "hash",
             [](const Rss& rss, const py::handle& batch, const py::object& out, const std::string& impl) {
-                const auto pkts = packet_batch(batch, "batch");
-                const auto n = static_cast<std::size_t>(pkts.shape(0));
-                auto result = output_array<std::uint32_t>(out, n, "out");
                 const ToeplitzImpl which = impl_from(impl);
-                const Packet* in = packets_of(pkts);
-                std::uint32_t* dst = result.mutable_data();
-                {
-                    py::gil_scoped_release release;
-                    rss.hash(in, n, dst, which);
-                }
-                return result;
+                return per_packet<std::uint32_t>(batch, out, [&](const Packet* p, std::size_t n, std::uint32_t* dst) {
+                    rss.hash(p, n, dst, which);
+                });
             },
             py::arg("batch"), py::arg("out") = py::none(), py::arg("impl") = "auto")
         .def(
             "queue",
             [](const Rss& rss, const py::handle& batch, const py::object& out) {
-                const auto pkts = packet_batch(batch, "batch");
-                const auto n = static_cast<std::size_t>(pkts.shape(0));
-                auto result = output_array<std::uint16_t>(out, n, "out");
-                const Packet* in = packets_of(pkts);
-                std::uint16_t* dst = result.mutable_data();
-                {
-                    py::gil_scoped_release release;
-                    rss.queue(in, n, dst);
-                }
-                return result;
+                return per_packet<std::uint16_t>(
+                    batch, out, [&](const Packet* p, std::size_t n, std::uint16_t* dst) { rss.queue(p, n, dst); });
             },
             py::arg("batch"), py::arg("out") = py::none())
         .def_property_readonly("key",

@@ -44,6 +44,22 @@ protected:
 
     void advance(std::uint64_t ts) { now_ = std::max(now_, ts); }
 
+    // A new connection's record in `slot`, opened by its first packet `p`: its
+    // state, direction, timeout class, times and first counts, and the stage's
+    // extension `ext` (the key is in place since insert()).
+    template <class Ext>
+    FlowRecord& open_record(std::size_t slot, const Packet& p, bool from_lo, std::uint8_t state, const Ext& ext) {
+        FlowRecord& r = table_.record(slot);
+        r.state = state;
+        r.flags = from_lo ? flow_flag::orig_lo : 0;
+        r.timeout_class = timeout_class(r.proto, state, r.flags);
+        r.first_ts = r.last_ts = p.ts;
+        r.bytes[0] = p.length, r.bytes[1] = 0;
+        r.packets[0] = 1, r.packets[1] = 0;
+        r.set_ext(ext);
+        return r;
+    }
+
     // Counts a packet's verdict and paces the sweep by the shard's own packets,
     // so where a batch is cut never changes when a slot is swept.
     Verdict counted(Verdict v) {

@@ -106,15 +106,7 @@ __attribute__((noinline)) Verdict ConnTrackShard::create(const Packet& p, const 
         }
         slot = table_.insert(kp.key, h);
     }
-    FlowRecord& r = table_.record(slot);
-    r.state = state;
-    r.flags = kp.from_lo ? flow_flag::orig_lo : 0;
-    r.timeout_class = timeout_class(r.proto, state, r.flags);
-    r.first_ts = r.last_ts = p.ts;
-    r.bytes[0] = p.length, r.bytes[1] = 0;
-    r.packets[0] = 1, r.packets[1] = 0;
-    r.set_ext(std::uint64_t{0});
-    note_deadline(r);
+    note_deadline(open_record(slot, p, kp.from_lo, state, std::uint64_t{0}));
     count(CtEvent::created);
     return Verdict::forward;
 }

@@ -198,14 +198,9 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
     const std::size_t slot = table_.insert(kp.key, h);
     const std::size_t alias = insert_alias(table_, alias_key, slot, p.ts);
 
-    FlowRecord& r = table_.record(slot);
-    r.state = tcp ? static_cast<std::uint8_t>(TcpState::syn_sent) : 0;
-    r.flags = kp.from_lo ? flow_flag::orig_lo : 0;
-    r.timeout_class = timeout_class(r.proto, r.state, r.flags);
-    r.first_ts = r.last_ts = p.ts;
-    r.bytes[0] = p.length, r.bytes[1] = 0;
-    r.packets[0] = 1, r.packets[1] = 0;
-    r.set_ext(NatExt{static_cast<std::uint32_t>(alias), port, ip_index});
+    const FlowRecord& r =
+        open_record(slot, p, kp.from_lo, tcp ? static_cast<std::uint8_t>(TcpState::syn_sent) : std::uint8_t{0},
+                    NatExt{static_cast<std::uint32_t>(alias), port, ip_index});
 
     const std::uint64_t destination = DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto);
     destinations_.add(destination, cfg_->timeouts.deadline(r));

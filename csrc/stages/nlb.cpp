@@ -150,14 +150,8 @@ __attribute__((noinline)) Verdict NlbShard::open(const Packet& p, std::size_t no
         alias = static_cast<std::uint32_t>(insert_alias(table_, snat_key(p, target, snat_port), slot, p.ts));
         snat_counts_.add(count_key, ~std::uint64_t{0});
     }
-    FlowRecord& r = table_.record(slot);
-    r.state = tcp ? static_cast<std::uint8_t>(TcpState::syn_sent) : 0;
-    r.flags = kp.from_lo ? flow_flag::orig_lo : 0;
-    r.timeout_class = timeout_class(r.proto, r.state, r.flags);
-    r.first_ts = r.last_ts = p.ts;
-    r.bytes[0] = p.length, r.bytes[1] = 0;
-    r.packets[0] = 1, r.packets[1] = 0;
-    r.set_ext(NlbExt{alias, static_cast<std::uint16_t>(t), snat_port});
+    open_record(slot, p, kp.from_lo, tcp ? static_cast<std::uint8_t>(TcpState::syn_sent) : std::uint8_t{0},
+                NlbExt{alias, static_cast<std::uint16_t>(t), snat_port});
     ++live_;
     count(NlbMetric::new_flow_count);
     res = NlbResult{target.ip, p.dst_ip, t, target.port, snat_port, true, !cfg_->preserve_client_ip};

@@ -160,16 +160,6 @@ def _nat_traffic(flows: int, which: str, threads: int = 1) -> Callable[[Workload
     return prepare
 
 
-def _conntrack_on_nat_flows(flows: int) -> Callable[[Workload], Round]:
-    def prepare(w: Workload) -> Round:
-        setup = w.nat(flows)
-        out = np.empty(len(setup.outbound), dtype=np.uint8)
-        tracker = setup.tracker
-        return _timed_process(lambda b: tracker.process(b, verdict_out=out), setup.outbound, tracker, 1)
-
-    return prepare
-
-
 def _nat_new(flows: int) -> Callable[[Workload], Round]:
     def prepare(w: Workload) -> Round:
         syn = w.nat(flows).syn
@@ -208,12 +198,15 @@ def _nlb_data(flows: int, threads: int = 1) -> Callable[[Workload], Round]:
     return prepare
 
 
-def _conntrack_on_nlb_flows(flows: int) -> Callable[[Workload], Round]:
+def _conntrack_beside(stage: str, flows: int) -> Callable[[Workload], Round]:
+    """Plain connection tracking over the flows and packets ``stage`` ("nat" or "nlb") is timed on:
+    its baseline."""
+
     def prepare(w: Workload) -> Round:
-        setup = w.nlb(flows)
-        out = np.empty(len(setup.data), dtype=np.uint8)
-        tracker = setup.tracker
-        return _timed_process(lambda b: tracker.process(b, verdict_out=out), setup.data, tracker, 1)
+        tracker, batch = (w.nat(flows).tracker, w.nat(flows).outbound) if stage == "nat" else (
+            w.nlb(flows).tracker, w.nlb(flows).data)
+        out = np.empty(len(batch), dtype=np.uint8)
+        return _timed_process(lambda b: tracker.process(b, verdict_out=out), batch, tracker, 1)
 
     return prepare
 
@@ -293,7 +286,8 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
         size = _label(n)
         same = f"conntrack.nlb_flows[{size}]"
         out += [
-            Stage(same, f"plain conntrack on the NLB's {size} flows, 1 thread", _conntrack_on_nlb_flows(n)),
+            Stage(same, f"plain conntrack on the NLB's {size} flows, 1 thread",
+                  _conntrack_beside("nlb", n)),
             Stage(f"nlb.established[{size}]", f"{size} flows, 2 zones x 16 targets, 8 queues, 1 thread",
                   _nlb_data(n), (same,)),
             Stage(f"nlb.established[{size}]x2", "the same, 2 threads", _nlb_data(n, 2), (f"nlb.established[{size}]",)),
@@ -302,7 +296,8 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
         size = _label(n)
         same = f"conntrack.nat_flows[{size}]"
         out += [
-            Stage(same, f"plain conntrack on the NAT's {size} flows, outbound, 1 thread", _conntrack_on_nat_flows(n)),
+            Stage(same, f"plain conntrack on the NAT's {size} flows, outbound, 1 thread",
+                  _conntrack_beside("nat", n)),
             Stage(f"nat.outbound[{size}]", f"{size} connections, 8 addresses, 8 queues, 1 thread",
                   _nat_traffic(n, "outbound"), (same,)),
             Stage(f"nat.inbound[{size}]", "replies translated back, 1 thread", _nat_traffic(n, "inbound"), (same,)),
