@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.counters import CONNTRACK_EVENTS
+from hyperplane.locking import serialised
 from hyperplane.packets import Batch
 from hyperplane.stage import ShardedStage, default_threads
 from hyperplane.verdict import packet_counters
@@ -163,6 +164,7 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         """Bytes held by the tables (records and control bytes, at most 80% full)."""
         return self._core.memory_bytes
 
+    @serialised
     def process(
         self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None
     ) -> ProcessResult:
@@ -172,15 +174,18 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         packets, verdict = self._core.process(batch, out, verdict_out, self._threads)
         return ProcessResult(packets, verdict)
 
+    @serialised
     def flows(self) -> npt.NDArray[np.void]:
         """The connections held, as an array of :data:`FLOW_DTYPE` (``state`` is a :class:`TcpState`)."""
         return self._core.flows()
 
+    @serialised
     def shard_of(self, batch: Batch) -> npt.NDArray[np.uint16]:
         """The shard (RSS queue) each packet is tracked in."""
         return self._core.shard_of(batch)
 
     @property
+    @serialised
     def counters(self) -> dict[str, int]:
         """Packets by verdict, events, and the table's fill.
 

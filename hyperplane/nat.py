@@ -33,6 +33,7 @@ import numpy.typing as npt
 from hyperplane import _core
 from hyperplane.conntrack import Timeouts
 from hyperplane.counters import NAT_METRICS
+from hyperplane.locking import serialised
 from hyperplane.packets import Batch
 from hyperplane.stage import MeteredStage, default_threads
 
@@ -155,6 +156,7 @@ class NatGateway(MeteredStage[_core.NatGateway]):
             cfg.base_bps, cfg.max_bps = base_gbps * 1e9, top_gbps * 1e9
         self._core = _core.NatGateway(cfg)
 
+    @serialised
     def process(
         self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None
     ) -> ProcessResult:
@@ -163,6 +165,7 @@ class NatGateway(MeteredStage[_core.NatGateway]):
         packets, verdict = self._core.process(batch, out, verdict_out, self._threads)
         return ProcessResult(packets, verdict)
 
+    @serialised
     def connections(self) -> npt.NDArray[np.void]:
         """Live connections: private, remote and public tuples, state, first/last ts, packets and bytes."""
         return self._core.connections()

@@ -26,6 +26,7 @@ from hyperplane import _core
 from hyperplane.conntrack import Timeouts
 from hyperplane.counters import NLB_METRICS
 from hyperplane.health import CHECK_INTERVAL_S, HealthChange, Outage, health_changes
+from hyperplane.locking import serialised
 from hyperplane.maglev import Maglev
 from hyperplane.packets import Batch, Proto
 from hyperplane.stage import MeteredStage, default_threads
@@ -187,11 +188,13 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
                 return i
         raise ValueError(f"no target {address!r}")
 
+    @serialised
     def register(self, address: str, zone: str, weight: int = 1) -> None:
         """Register a target: new flows may choose it from the next batch on."""
         self._add(Target(address=address, zone=zone, weight=weight))
         self._sync()
 
+    @serialised
     def deregister(self, address: str, at_ns: int) -> None:
         """Start draining a target at packet time ``at_ns``: no new flows; its flows continue
         for the deregistration delay, and after it end with an RST only with
@@ -202,6 +205,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         t.drain_deadline_ns = at_ns + round(self.deregistration_delay * 1e9)
         self._sync()
 
+    @serialised
     def set_health(self, address: str, healthy: bool) -> None:
         """Mark a target healthy or unhealthy (as its health checks would: 5 passes, 2 failures)."""
         self.targets[self._index(address)].healthy = healthy
@@ -213,6 +217,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         return [i for i, t in enumerate(self.targets)
                 if t.registered and not t.draining and (self.cross_zone or t.zone == zone)]
 
+    @serialised
     def dns_answer(self) -> list[str]:
         """The node addresses the load balancer's DNS name resolves to now.
 
@@ -248,6 +253,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
 
     # -- packets -----------------------------------------------------------------------
 
+    @serialised
     def process(
         self,
         batch: Batch,
@@ -261,6 +267,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         packets, verdict, target = self._core.process(batch, out, verdict_out, target_out, self._threads)
         return ProcessResult(packets, verdict, target)
 
+    @serialised
     def process_with_outages(
         self, batch: Batch, outages: Sequence[Outage], *, first_check_ns: int = 0, interval_s: float = CHECK_INTERVAL_S
     ) -> tuple[ProcessResult, list[HealthChange]]:
@@ -282,6 +289,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         parts.append(self.process(batch[start:]))
         return ProcessResult(*(np.concatenate([getattr(p, f) for p in parts]) for f in ProcessResult._fields)), changes
 
+    @serialised
     def flows_per_target(self) -> dict[str, int]:
         """Live flows held for each target."""
         counts = self._core.flows_per_target()

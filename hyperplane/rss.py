@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperplane import _core
+from hyperplane.locking import Serialised, serialised
 from hyperplane.packets import Batch
 
 KEY_SIZE = 40
@@ -59,12 +60,16 @@ def default_indirection(queues: int, size: int = TABLE_SIZE) -> npt.NDArray[np.u
     return (np.arange(size) % queues).astype(np.uint16)
 
 
-class Rss:
+class Rss(Serialised):
     """RSS for one interface: ``Rss(queues=8)`` takes ENA's defaults.
 
     ``key`` is the 40-byte Toeplitz key (default: the specification's key);
     ``indirection`` maps the low bits of the hash to a queue (default:
     round-robin over ``table_size`` entries, which must be a power of two).
+
+    Threads may share one: ``hash()`` reads only the key, fixed at construction, so threads
+    hash in parallel; ``queue()`` and the indirection table take the object's lock. It
+    pickles and copies by its key and table.
     """
 
     def __init__(
@@ -98,12 +103,18 @@ class Rss:
     def key(self) -> bytes:
         return self._core.key
 
+    def __reduce__(self) -> tuple[type[Rss], tuple[int, bytes, int, npt.NDArray[np.uint16]]]:  # type: ignore[override]
+        table = self.indirection
+        return (Rss, (self.queues, self.key, len(table), table))
+
     @property
+    @serialised
     def indirection(self) -> npt.NDArray[np.uint16]:
         """A copy of the indirection table; assign to change it (ethtool -X)."""
         return self._core.indirection
 
     @indirection.setter
+    @serialised
     def indirection(self, table: npt.ArrayLike) -> None:
         self._core.indirection = self._checked(table)
 
@@ -113,6 +124,7 @@ class Rss:
         """The Toeplitz hash of each packet (uint32); ``out=`` reuses memory."""
         return self._core.hash(batch, out, impl)
 
+    @serialised
     def queue(self, batch: Batch, *, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """The receive queue of each packet (uint16)."""
         return self._core.queue(batch, out)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperplane.counters import CounterFamily
+from hyperplane.locking import Serialised, serialised
 from hyperplane.verdict import packet_counters
 
 
@@ -46,7 +47,7 @@ CoreT = TypeVar("CoreT", bound=_Core)
 MeteredCoreT = TypeVar("MeteredCoreT", bound=_MeteredCore)
 
 
-class ShardedStage(Generic[CoreT]):
+class ShardedStage(Serialised, Generic[CoreT]):
     """The thread count a stage runs its shards on (it changes speed, never a result),
     expiry in packet time, packets by verdict and connections held, over the stage's core."""
 
@@ -68,6 +69,7 @@ class ShardedStage(Generic[CoreT]):
         """Shards (RSS queues) the stage's state is split over."""
         return self._core.queues
 
+    @serialised
     def expire(self, now_ns: int) -> None:
         """Remove every connection or flow idle past its timeout at ``now_ns`` (packet time)."""
         if now_ns < 0:
@@ -75,10 +77,12 @@ class ShardedStage(Generic[CoreT]):
         self._core.expire(now_ns)
 
     @property
+    @serialised
     def counters(self) -> dict[str, int]:
         """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
         return packet_counters(self._core.verdict_values())
 
+    @serialised
     def __len__(self) -> int:
         """Connections (flows) held, including any that timed out and were not yet swept."""
         return len(self._core)
@@ -90,6 +94,7 @@ class MeteredStage(ShardedStage[MeteredCoreT]):
     metric_family: ClassVar[CounterFamily]
 
     @property
+    @serialised
     def metrics(self) -> dict[str, npt.NDArray[np.uint64]]:
         """The stage's CloudWatch metrics per minute of packet time, plus ``Timestamp`` (ns at each
         minute's start). Sums per minute, except the first metric (``ActiveConnectionCount``,

@@ -11,14 +11,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
+#include "core/memory_limit.hpp"
 #include "core/packet.hpp"
 #include "core/timeouts.hpp"
 #include "hash/rss.hpp"
 #include "metrics/per_minute.hpp"
 #include "runtime/shard_dispatch.hpp"
 #include "runtime/sharded_batch.hpp"
+#include "table/flow_table.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
@@ -112,6 +115,11 @@ protected:
 private:
     static unsigned checked(const StageConfig& cfg) {
         check_stage_config(cfg);
+        // Every shard's table, before any is allocated.
+        const std::size_t per_shard = (cfg.capacity + cfg.queues - 1) / cfg.queues;
+        const std::size_t table = FlowTable::bytes_for(per_shard);
+        check_fits(table > ~std::size_t{0} / cfg.queues ? ~std::size_t{0} : table * cfg.queues,
+                   "a table of " + std::to_string(cfg.capacity) + " connections");
         return cfg.queues;
     }
 

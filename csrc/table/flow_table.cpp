@@ -29,11 +29,13 @@ void* allocate(std::size_t bytes) {
 
 void FlowTable::FreeDeleter::operator()(void* p) const { std::free(p); }
 
+std::size_t FlowTable::bytes_for_groups(std::size_t groups) {
+    return groups * (sizeof(Group) + kGroupSlots * sizeof(FlowRecord));
+}
+
 FlowTable::FlowTable(std::size_t capacity, const HashKey& key) : key_(key), capacity_(capacity), groups_(0) {
     if (capacity == 0) throw std::invalid_argument("capacity must be positive");
-    // At most 80% of slots used: probes stay within a group or two.
-    const std::size_t slots = capacity + capacity / 4 + kGroupSlots;
-    groups_ = (slots + kGroupSlots - 1) / kGroupSlots;
+    groups_ = groups_for(capacity);
     ctrl_.reset(static_cast<Group*>(allocate(groups_ * sizeof(Group))));
     records_.reset(static_cast<FlowRecord*>(allocate(groups_ * kGroupSlots * sizeof(FlowRecord))));
     for (std::size_t g = 0; g < groups_; ++g) {

@@ -144,7 +144,12 @@ public:
     std::size_t size() const { return size_; }
     std::size_t capacity() const { return capacity_; }
     std::size_t slots() const { return groups_ * kGroupSlots; }
-    std::size_t memory_bytes() const { return groups_ * (sizeof(Group) + kGroupSlots * sizeof(FlowRecord)); }
+    std::size_t memory_bytes() const { return bytes_for_groups(groups_); }
+    // What a table of `capacity` records takes (no overflow: capacities past memory saturate).
+    static std::size_t bytes_for(std::size_t capacity) {
+        if (capacity > (~std::size_t{0} >> 8)) return ~std::size_t{0};
+        return bytes_for_groups(groups_for(capacity));
+    }
 
     // The group a hash starts probing at, and the next one after `g`.
     std::size_t home(std::uint64_t h) const {
@@ -153,6 +158,12 @@ public:
     std::size_t next(std::size_t g) const { return g + 1 == groups_ ? 0 : g + 1; }
 
 private:
+    static std::size_t groups_for(std::size_t capacity) {
+        // At most 80% of slots used: probes stay within a group or two.
+        return (capacity + capacity / 4 + kGroupSlots + kGroupSlots - 1) / kGroupSlots;
+    }
+    static std::size_t bytes_for_groups(std::size_t groups);
+
     struct alignas(16) Group {
         std::uint8_t bytes[16];  // 15 tags (0x80: empty; else the hash's low 7 bits), overflow count
     };

@@ -47,6 +47,7 @@ from hyperplane import _core
 from hyperplane.conntrack import Timeouts
 from hyperplane.ena.catalog import InstanceType
 from hyperplane.ena.catalog import instance_type as _lookup
+from hyperplane.locking import Serialised, serialised
 from hyperplane.packets import Batch
 from hyperplane.rss import DEFAULT_KEY, KEY_SIZE
 from hyperplane.verdict import packet_counters
@@ -176,7 +177,7 @@ def _gbps(value: float) -> int:
     return round(value * 1e9)
 
 
-class Interface:
+class Interface(Serialised):
     """One ENA interface of an instance of ``instance_type`` (a name or an :class:`InstanceType`).
 
     **Without** ``instance_ips`` **(and no** ``direction``) **every packet counts as inbound**:
@@ -307,6 +308,7 @@ class Interface:
     def queues(self) -> int:
         return self.instance_type.queues
 
+    @serialised
     def process(
         self,
         batch: Batch,
@@ -322,15 +324,18 @@ class Interface:
         packets, verdict, delay = self._core.process(batch, out, verdict_out, delay_out)
         return ProcessResult(packets, verdict, delay)
 
+    @serialised
     def queue_of(self, batch: Batch, *, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """The queue RSS gives each packet (receive for inbound, transmit for outbound)."""
         return self._core.queue(batch, out)
 
+    @serialised
     def flow_latency(self, batch: Batch, *, out: npt.NDArray[np.uint64] | None = None) -> npt.NDArray[np.uint64]:
         """Each packet's flow latency in ns (below the type's class; the same for every packet of a
         flow), without any wait: a forwarded packet's ``delay_ns`` is this plus its wait."""
         return self._core.latencies(batch, out)
 
+    @serialised
     def expire(self, now_ns: int) -> None:
         """Forget every tracked connection idle past its timeout at ``now_ns`` (packet time)."""
         if now_ns < 0:
@@ -338,6 +343,7 @@ class Interface:
         self._core.expire(now_ns)
 
     @property
+    @serialised
     def counters(self) -> dict[str, int]:
         """ENA's allowance counters, named as ``ethtool -S`` names them (see :data:`COUNTERS`).
 
@@ -349,22 +355,26 @@ class Interface:
         return {name: int(values[name]) for name in COUNTERS}
 
     @property
+    @serialised
     def flow_allowance_exceeded(self) -> int:
         """Packets queued or dropped over the single-flow limit (hyperplane's; ENA has no such counter)."""
         return int(self._core.counter_values()["flow_allowance_exceeded"])
 
     @property
+    @serialised
     def verdict_counts(self) -> dict[str, int]:
         """Packets by verdict: ``packets`` = ``forwarded`` + every drop reason."""
         return packet_counters(self._core.verdict_values())
 
     @property
+    @serialised
     def queue_stats(self) -> dict[str, npt.NDArray[np.uint64]]:
         """Forwarded packets and IP bytes per queue, as ENA's ``queue_N_rx_cnt``, ``queue_N_rx_bytes``,
         ``queue_N_tx_cnt``, ``queue_N_tx_bytes``: arrays indexed by queue."""
         values = self._core.queue_values()
         return {name: values[k].copy() for k, name in enumerate(_QUEUE_ROWS)}
 
+    @serialised
     def latency(self) -> dict[str, int]:
         """Latency of the forwarded packets in ns: ``p50``, ``p99``, ``p999`` and ``max``, with
         ``count`` (forwarded) and ``delayed`` (of them, those that waited). Quantiles are
@@ -374,17 +384,20 @@ class Interface:
         return out | {"max": int(c.latency_max()), "count": int(c.forwarded), "delayed": int(c.delayed)}
 
     @property
+    @serialised
     def credits(self) -> dict[str, float]:
         """Burst credits held at the latest packet's time, in bits, ``"in"`` and ``"out"``."""
         return {"in": self._core.credits_bits(True), "out": self._core.credits_bits(False)}
 
     @property
+    @serialised
     def flow_evictions(self) -> int:
         """Times a flow's bucket, still in debt, lost its slot in the per-flow table to a newcomer
         (its debt forgiven): nonzero only when more flows than ``flow_slots`` send at once."""
         return int(self._core.flow_evictions)
 
     @property
+    @serialised
     def connections(self) -> int:
         """Connections held by the tracker (call :meth:`expire` first for only the live ones)."""
         return int(self._core.connections)

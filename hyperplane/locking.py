@@ -1,0 +1,52 @@
+"""One lock per engine object, so that Python threads may share it.
+
+The core releases the GIL around every batch, so without a lock two threads calling
+``process()`` on one stage would run its tables at once and corrupt them. Each object that
+holds engine state (a stage, an ENA interface, an RSS indirection table) therefore carries a
+reentrant lock, and every method that touches that state runs under it (:func:`serialised`).
+A thread that finds the lock taken waits in ``Lock.acquire``, which releases the GIL while it
+waits; different objects have different locks and run truly in parallel.
+
+Such objects do not pickle or copy: their state lives in the engine's tables, not in Python
+attributes, and a copy that silently dropped it would be wrong. They say so with a
+``TypeError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound="Serialised")
+
+
+class Serialised:
+    """A base for objects whose engine state is guarded by their own lock (``self._lock``)."""
+
+    _lock: threading.RLock
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        self = super().__new__(cls)
+        self._lock = threading.RLock()
+        return self
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            f"{type(self).__name__} objects do not pickle or copy: their state lives in the engine's tables; "
+            "build a new one from the same configuration"
+        )
+
+
+def serialised(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """Runs ``method`` under its object's lock: concurrent calls on one object take turns."""
+
+    def run(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    functools.update_wrapper(run, method)
+    return run
