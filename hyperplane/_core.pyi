@@ -54,6 +54,10 @@ class ConnTrackConfig(StageConfig):
     early_drop: bool
     def __init__(self) -> None: ...
 
+def flow_hash(
+    batch: npt.NDArray[np.void], key: bytes, out: npt.NDArray[np.uint64] | None = None
+) -> npt.NDArray[np.uint64]: ...
+
 class ConnTrack(_ShardedStage):
     def __init__(self, config: ConnTrackConfig) -> None: ...
     def process(

@@ -30,6 +30,13 @@ FLOW_RECORD_BYTES: int = _core.FLOW_RECORD_BYTES
 """Bytes the table spends on one connection's record (one cache line)."""
 
 
+def flow_hash(batch: Batch, key: bytes, *, out: npt.NDArray[np.uint64] | None = None) -> npt.NDArray[np.uint64]:
+    """The flow table's keyed hash of each packet's connection (the same from both directions) under
+    a 32-byte ``key`` (a table's :attr:`ConnTrack.hash_key`): what decides where the table looks.
+    For studying collisions: flows crafted to collide under one key spread under another."""
+    return _core.flow_hash(batch, key, out)
+
+
 class TcpState(enum.IntEnum):
     """Linux conntrack's TCP states: the connection as seen from the middle of the path."""
 
@@ -152,7 +159,8 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         cfg = _core.ConnTrackConfig()
         cfg.capacity, cfg.queues, cfg.loose, cfg.early_drop = capacity, queues, loose, early_drop
         cfg.timeouts_ns = self.timeouts.as_ns()
-        cfg.hash_key = secrets.token_bytes(32) if seed is None else np.random.default_rng(seed).bytes(32)
+        self._hash_key = secrets.token_bytes(32) if seed is None else np.random.default_rng(seed).bytes(32)
+        cfg.hash_key = self._hash_key
         self._core = _core.ConnTrack(cfg)
 
     @property
@@ -178,6 +186,12 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
     def flows(self) -> npt.NDArray[np.void]:
         """The connections held, as an array of :data:`FLOW_DTYPE` (``state`` is a :class:`TcpState`)."""
         return self._core.flows()
+
+    @property
+    def hash_key(self) -> bytes:
+        """The flow table's secret 32-byte hash key (drawn from ``seed``): :func:`flow_hash` of a batch
+        under it is where the table looks for each packet's connection."""
+        return self._hash_key
 
     @serialised
     def shard_of(self, batch: Batch) -> npt.NDArray[np.uint16]:

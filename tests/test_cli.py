@@ -59,7 +59,8 @@ def test_json_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
                                 "table_sizes": [1000]}
     assert [s["name"] for s in report["stages"]] == [
         "traffic.synthetic", "conntrack.established[1k]", "conntrack.established[1k]x2",
-        "conntrack.insert[1k]", "conntrack.mixed"]
+        "conntrack.insert[1k]", "conntrack.mixed", "conntrack.flood[random]", "conntrack.flood[other key]",
+        "conntrack.flood[own key]"]
 
 
 def test_bad_arguments_exit_with_usage(capsys: pytest.CaptureFixture[str]) -> None:

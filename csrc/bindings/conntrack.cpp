@@ -12,6 +12,15 @@ void register_conntrack(py::module_& m) {
                          reply_dst_port, shard, proto, state, replied, stream);
     m.attr("FLOW_DTYPE") = py::dtype::of<FlowInfo>();
     m.attr("FLOW_RECORD_BYTES") = sizeof(FlowRecord);
+    m.def(
+        "flow_hash",
+        [](const py::handle& batch, const py::bytes& key, const py::object& out) {
+            const HashKey k = hash_key_from(key, "key");
+            return per_packet<std::uint64_t>(batch, out, [&](const Packet* p, std::size_t n, std::uint64_t* dst) {
+                for (std::size_t i = 0; i < n; ++i) dst[i] = flow_hash(flow_key_of(p[i]).key, k);
+            });
+        },
+        py::arg("batch"), py::arg("key"), py::arg("out") = py::none());
 
     py::class_<ConnTrackConfig, StageConfig>(m, "ConnTrackConfig")
         .def(py::init<>())

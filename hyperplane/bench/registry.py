@@ -15,6 +15,7 @@ from hyperplane import _core, baselines, traffic
 from hyperplane.bench.workloads import Workload
 from hyperplane.conntrack import ConnTrack
 from hyperplane.ena import Interface
+from hyperplane.flooding import colliding_flows, random_flows
 from hyperplane.maglev import Maglev, maglev_reference
 from hyperplane.nat import NatGateway
 from hyperplane.packets import Batch, TcpFlag, empty
@@ -135,6 +136,29 @@ def _insert(flows: int) -> Callable[[Workload], Round]:
             return time.perf_counter() - start
 
         return Round(run, flows)
+
+    return prepare
+
+
+FLOOD_FLOWS = 20_000
+
+
+def _flood(crafted: str) -> Callable[[Workload], Round]:
+    """New flows into a fresh table (one shard, seed 2): random ones ("none"), ones crafted to
+    collide under another table's key ("other": what an attacker can do), or under this table's
+    own key ("own": what the secret key prevents)."""
+
+    def prepare(w: Workload) -> Round:
+        key = ConnTrack(8, seed=2 if crafted == "own" else 1).hash_key
+        flows = random_flows(FLOOD_FLOWS, seed=w.seed) if crafted == "none" else colliding_flows(FLOOD_FLOWS, key)
+
+        def run() -> float:
+            ct = ConnTrack(FLOOD_FLOWS * 5 // 4, queues=1, seed=2, threads=1)
+            start = time.perf_counter()
+            ct.process(flows)
+            return time.perf_counter() - start
+
+        return Round(run, FLOOD_FLOWS)
 
     return prepare
 
@@ -268,6 +292,11 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
         Stage(f"conntrack.insert[{largest}]", "new connections (SYN) into an empty table",
               _insert(max(table_sizes)), (f"conntrack.established[{largest}]",)),
         Stage("conntrack.mixed", "the synthetic trace into an empty table", _mixed),
+        Stage("conntrack.flood[random]", "20k random new flows into a fresh randomly keyed table", _flood("none")),
+        Stage("conntrack.flood[other key]", "20k flows crafted to collide under another key", _flood("other"),
+              ("conntrack.flood[random]",)),
+        Stage("conntrack.flood[own key]", "20k flows crafted under the table's own key (what a secret key prevents)",
+              _flood("own"), ("conntrack.flood[random]",)),
         Stage("ena.allowances[c5.xlarge]", "RSS + allowances + latency, no tracking, trace at 1/10 rate",
               _ena("c5.xlarge", 10, conntrack=False), ("rss.queue",)),
         Stage("ena.interface[c5.xlarge]", "the same with the type's conntrack (262,144)", _ena("c5.xlarge", 10),
