@@ -89,6 +89,20 @@ protected:
     // Each shard's share of the capacity.
     std::size_t per_shard() const { return (cfg_.capacity + cfg_.queues - 1) / cfg_.queues; }
 
+    // Metered stages keep a row per minute of packet time from their first: a batch (or an
+    // expire()) reaching past kMaxMetricMinutes of it is refused whole (ValueError), before
+    // anything changes.
+    static constexpr std::uint64_t kMaxMetricMinutes = 366ULL * 24 * 60;
+    void check_metrics_span(const Packet* in, std::size_t n) const {
+        if (n == 0) return;
+        std::uint64_t first = in[0].ts, last = in[0].ts;
+        for (std::size_t i = 1; i < n; ++i) first = std::min(first, in[i].ts), last = std::max(last, in[i].ts);
+        check_metrics_reach(started_ ? cfg_.start_minute : first / kMinuteNs, last, "batch: a packet at ts=");
+    }
+    void check_metrics_reach(std::uint64_t now) const {
+        if (started_) check_metrics_reach(cfg_.start_minute, now, "now_ns=");
+    }
+
     // One batch: checks its size, starts the metrics' minutes at the first batch,
     // then assign(begin, end, ids), decide(shard, i, keyed, hash) -> Outcome and
     // emit(i, outcome) as run_sharded defines them.
@@ -113,6 +127,14 @@ protected:
     std::vector<Shard> shards_;
 
 private:
+    static void check_metrics_reach(std::uint64_t start_minute, std::uint64_t ts, const char* what) {
+        const std::uint64_t at = ts / kMinuteNs;
+        if (at > start_minute && at - start_minute >= kMaxMetricMinutes)
+            throw std::invalid_argument(std::string(what) + std::to_string(ts) + " ns is " +
+                                        std::to_string(at - start_minute) +
+                                        " minutes after the stage's first; metrics keep one row per minute, "
+                                        "for at most 527040 minutes (366 days) of packet time");
+    }
     static unsigned checked(const StageConfig& cfg) {
         check_stage_config(cfg);
         // Every shard's table, before any is allocated.

@@ -1,5 +1,7 @@
 #include "runtime/thread_pool.hpp"
 
+#include <utility>
+
 namespace hp {
 
 ThreadPool::ThreadPool(unsigned threads) {
@@ -24,9 +26,15 @@ bool ThreadPool::take_and_run() {
         task = next_++;
         job = job_;
     }
-    (*job)(task);
+    std::exception_ptr failed;
+    try {
+        (*job)(task);
+    } catch (...) {  // a worker must not end the process: the caller rethrows it
+        failed = std::current_exception();
+    }
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (failed && !failed_) failed_ = failed;
         if (++finished_ == tasks_) done_.notify_all();
     }
     return true;
@@ -54,7 +62,7 @@ void ThreadPool::run(unsigned tasks, const std::function<void(unsigned)>& fn) {
     }
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        job_ = &fn, tasks_ = tasks, next_ = 0, finished_ = 0;
+        job_ = &fn, tasks_ = tasks, next_ = 0, finished_ = 0, failed_ = nullptr;
         ++generation_;
     }
     wake_.notify_all();
@@ -63,6 +71,7 @@ void ThreadPool::run(unsigned tasks, const std::function<void(unsigned)>& fn) {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return finished_ == tasks_; });
     job_ = nullptr;
+    if (failed_) std::rethrow_exception(std::exchange(failed_, nullptr));
 }
 
 }  // namespace hp

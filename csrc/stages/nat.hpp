@@ -128,6 +128,10 @@ public:
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads);
     std::vector<NatConnection> connections() const { return rows<NatConnection>(); }
     std::vector<NatMinute> metrics() const { return ShardedStage::metrics<NatMinute>(); }
+    void expire(std::uint64_t now) {
+        check_metrics_reach(now);
+        ShardedStage::expire(now);
+    }
 
 private:
     // The packet's path; for a reply, also its shard (the owner of its port).

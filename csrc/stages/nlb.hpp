@@ -114,6 +114,10 @@ public:
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, std::uint32_t* targets,
                  unsigned threads);
     std::vector<NlbMinute> metrics() const { return ShardedStage::metrics<NlbMinute>(); }
+    void expire(std::uint64_t now) {
+        check_metrics_reach(now);
+        ShardedStage::expire(now);
+    }
     std::vector<std::uint64_t> flows_per_target() const;
 
 private:
