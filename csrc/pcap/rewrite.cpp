@@ -84,8 +84,8 @@ std::uint32_t build_rst(const std::uint8_t* f, std::uint32_t link, const FrameIn
     const std::uint8_t flags = t[13];
     const std::uint32_t segment = orig.length - ihl - doff + ((flags & kTcpSyn) ? 1u : 0u) + ((flags & kTcpFin) ? 1u : 0u);
     const std::uint32_t seq = (flags & kTcpAck) ? load_be32(t + 8) : 0;
-    const std::uint8_t out_flags = static_cast<std::uint8_t>(rst.tcp_flags ? rst.tcp_flags : kTcpRst);
-    const std::uint32_t ack = (out_flags & kTcpAck) ? load_be32(t + 4) + segment : 0;
+    const std::uint8_t out_flags = (flags & kTcpAck) ? kTcpRst : static_cast<std::uint8_t>(kTcpRst | kTcpAck);
+    const std::uint32_t ack = (flags & kTcpAck) ? 0 : load_be32(t + 4) + segment;
 
     std::uint8_t* ip = dst + l3;
     std::memset(ip, 0, 40);

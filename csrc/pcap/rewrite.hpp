@@ -19,8 +19,9 @@ bool apply_rewrite(std::uint8_t* f, std::uint32_t caplen, const FrameInfo& info,
 
 // The RST the stage sends back for the TCP segment in `f` (RFC 793: the
 // sequence number from the segment's ACK field if it has one, otherwise zero
-// with ACK set to the segment's sequence number plus its length), addressed as
-// the stage's record `rst` says (hp::rst_reply), inside a copy of the frame's
+// with ACK set to the segment's sequence number plus its length; the flags
+// follow from the same rule), addressed as the stage's record `rst` says
+// (hp::rst_reply), inside a copy of the frame's
 // link header (Ethernet addresses swapped; Linux cooked headers marked
 // outgoing). Writes it to `dst` (room for info.l3 + 40 bytes) and returns its
 // length, or 0 when `f` holds no whole TCP header.
