@@ -18,6 +18,7 @@ frames to hand a stage.
 
 from __future__ import annotations
 
+import builtins
 import enum
 import os
 from collections.abc import Iterator
@@ -77,9 +78,10 @@ class Frames:
     @property
     def ipv4(self) -> npt.NDArray[np.bool_]:
         """Which frames are IPv4 (the ones a stage can take)."""
-        return self.kinds == FrameKind.IPV4
+        mask: npt.NDArray[np.bool_] = self.kinds == FrameKind.IPV4
+        return mask
 
-    def frame(self, i: int) -> bytes:
+    def frame(self, i: int) -> builtins.bytes:
         """The captured bytes of frame ``i``."""
         start = int(self.offsets[i])
         return self.bytes[start : start + int(self.lengths[i])].tobytes()
