@@ -95,6 +95,8 @@ class Workload:
     _trackers: dict[int, ConnTrack] = field(init=False, default_factory=dict)
     _nat: dict[int, NatSetup] = field(init=False, default_factory=dict)
     _nlb: dict[int, NlbSetup] = field(init=False, default_factory=dict)
+    extra: dict[str, Any] = field(init=False, default_factory=dict)
+    """What stages kept in other modules make once and share (e.g. ``bench_pcap``'s capture)."""
 
     def __post_init__(self) -> None:
         self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
@@ -473,7 +475,9 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
             Stage(f"nat.new[{size}]", "new connections (SYN) into an empty gateway, 1 thread", _nat_new(n),
                   (f"nat.outbound[{size}]",)),
         ]
-    return out
+    from hyperplane.bench_pcap import pcap_stages  # it builds on this module's Stage and Round
+
+    return out + pcap_stages()
 
 
 @dataclass
