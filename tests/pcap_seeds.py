@@ -18,6 +18,9 @@ def _frames() -> list[bytes]:
         b.ether(b.ipv4(S, D, 17, seg[24:], offset=3)),
         b.ether(b.ipv4(S, D, 1, b.icmp(8, 0, ident=7, seq=1, payload=b"ping"))),
         b.ether(b.ipv4(D, S, 1, b.icmp(3, 4, payload=b"\0" * 28))),
+        b.ether(b.ipv4(D, S, 1, b.icmp(3, 4, payload=b.ipv4(S, D, 6, b.tcp(S, D, 1, 2, payload=b""))))),
+        b.ether(b.ipv4(D, S, 1, b.icmp(11, 0, payload=b.ipv4(S, D, 17, b.udp(S, D, 3, 4, b"u" * 9))[:28]))),
+        b.ether(b.ipv4(D, S, 1, b.icmp(11, 0, payload=b.ipv4(S, D, 1, b.icmp(8, 0, ident=3))))),
         b.ether(bytes([0x60, 0, 0, 0, 0, 0, 59, 64]) + b"\0" * 32, 0x86DD),
         b.ether(b"\0" * 28, 0x0806),
     ]

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import hyperplane as hp
-from tests.test_pcap_judges import CHECKS, TSHARK, _dpkt_fields, _our_fields, _tshark
+from tests.test_pcap_judges import CHECKS, TSHARK, _dpkt_fields, _our_fields, _tshark, bad_checksums
 
 TOOLS = ("ip", "tcpdump", "curl", "ping", "ethtool")
 CLIENT, SERVER, PUBLIC = "192.0.2.1", "192.0.2.2", "203.0.113.10"
@@ -152,5 +152,5 @@ def test_tcpdump_capture_read_judged_and_translated(tmp_path: Path, namespaces: 
     if TSHARK is None and not os.environ.get("CI"):
         pytest.skip("tshark is not installed (apt-get install tshark)")
     rows = _tshark(translated, *CHECKS)
-    assert rows and not [r for r in rows if "0" in r]
+    assert rows and not bad_checksums(rows)
     assert sum(r.count("1") for r in rows) >= len(rows)

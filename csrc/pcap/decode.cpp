@@ -11,6 +11,37 @@ namespace hp::pcap {
 namespace {
 
 constexpr std::uint8_t kIcmpEchoReply = 0, kIcmpEchoRequest = 8;
+constexpr std::uint8_t kIcmpUnreachable = 3, kIcmpTimeExceeded = 11, kIcmpParameterProblem = 12;
+
+// An ICMP error's quote (RFC 792: "the internet header plus the first 64 bits of the original
+// datagram's data") as the connection it belongs to, seen from its reply: the quoted
+// destination becomes the source. Leaves `p` alone when the quote is not whole in the
+// captured bytes, is a later fragment, or is of a protocol without a tuple.
+void decode_quote(const std::uint8_t* f, std::uint32_t caplen, std::uint32_t l4, std::uint32_t icmp_end,
+                  Packet& p, FrameInfo& info) {
+    const std::uint32_t inner = l4 + 8;
+    if (icmp_end > caplen) icmp_end = caplen;
+    if (icmp_end < inner + 20) return;
+    const std::uint8_t* q = f + inner;
+    const std::uint32_t qihl = (q[0] & 0x0fu) * 4u;
+    if ((q[0] >> 4) != 4 || qihl < 20 || icmp_end < inner + qihl + 8) return;
+    if ((load_be16(q + 6) & 0x1fff) != 0) return;
+    const std::uint8_t qproto = q[9];
+    const std::uint8_t* t = q + qihl;
+    if (qproto == proto::tcp || qproto == proto::udp) {
+        p.src_port = load_be16(t + 2), p.dst_port = load_be16(t);
+    } else if (qproto == proto::icmp && (t[0] == kIcmpEchoRequest || t[0] == kIcmpEchoReply)) {
+        // The echo the quote answers: a request's reply, a reply's request.
+        p.src_port = load_be16(t + 4);
+        p.dst_port = static_cast<std::uint16_t>((t[0] == kIcmpEchoRequest ? kIcmpEchoReply : kIcmpEchoRequest) << 8);
+    } else {
+        return;
+    }
+    p.proto = qproto;
+    p.src_ip = load_be32(q + 16), p.dst_ip = load_be32(q + 12);
+    p.flags |= packet_flag::icmp_error;
+    info.inner = inner, info.inner_l4 = inner + qihl, info.icmp_end = icmp_end;
+}
 
 // A header ending at `end` did not fit in the captured bytes: cut by the snaplen,
 // or malformed when the frame was captured whole.
@@ -70,6 +101,9 @@ Malformed decode_ipv4(const std::uint8_t* f, std::uint32_t caplen, std::uint32_t
             // the echo identifier in src_port.
             p.dst_port = static_cast<std::uint16_t>(t[0] << 8 | t[1]);
             if (t[0] == kIcmpEchoRequest || t[0] == kIcmpEchoReply) p.src_port = load_be16(t + 4);
+            if ((t[0] == kIcmpUnreachable || t[0] == kIcmpTimeExceeded || t[0] == kIcmpParameterProblem) &&
+                !p.flags)
+                decode_quote(f, caplen, l4, off + total, p, info);
             break;
         }
         default: return Malformed::none;

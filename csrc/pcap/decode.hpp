@@ -52,6 +52,10 @@ struct FrameInfo {
     bool has_l4 = false;           // the transport header (ports and checksum) was captured
     bool snapped_headers = false;  // a header was cut off by the snaplen
     bool vlan = false;             // carried 802.1Q/802.1ad tags
+    // An ICMP error whose quote was decoded (the record is its connection, PacketFlag icmp_error):
+    std::uint32_t inner = 0;       // offset of the quoted IPv4 header
+    std::uint32_t inner_l4 = 0;    // offset of the quoted transport header (8 bytes of it at least)
+    std::uint32_t icmp_end = 0;    // end of the ICMP message's captured bytes
 };
 
 // Decodes the frame `f` (`caplen` bytes captured of `wirelen`, wirelen >= caplen).

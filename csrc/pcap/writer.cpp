@@ -17,18 +17,7 @@ namespace hp::pcap {
 namespace {
 
 constexpr std::uint32_t kSnaplen = 262144;
-
-void put16(std::vector<std::uint8_t>& b, std::uint16_t v) {
-    const std::size_t at = b.size();
-    b.resize(at + 2);
-    store_le16(b.data() + at, v);
-}
-
-void put32(std::vector<std::uint8_t>& b, std::uint32_t v) {
-    const std::size_t at = b.size();
-    b.resize(at + 4);
-    store_le32(b.data() + at, v);
-}
+constexpr std::size_t kBuffer = 4u << 20;
 
 }  // namespace
 
@@ -36,7 +25,7 @@ CaptureWriter::CaptureWriter(const std::string& path, Format format)
     : path_(path), format_(format), iface_of_link_(65536, -1) {
     file_ = std::fopen(path.c_str(), "wb");
     if (!file_) throw std::system_error(errno, std::generic_category(), path);
-    buf_.reserve(1 << 20);
+    buf_.resize(kBuffer);
     scratch_.resize(kSnaplen + 64);
 }
 
@@ -47,61 +36,70 @@ CaptureWriter::~CaptureWriter() {
     }
 }
 
+std::uint8_t* CaptureWriter::room(std::size_t n) {
+    if (used_ + n > buf_.size()) flush();
+    std::uint8_t* at = buf_.data() + used_;
+    used_ += n;
+    return at;
+}
+
 void CaptureWriter::header(std::uint32_t link) {
     if (format_ == Format::pcap) {
         if (started_) return;
-        put32(buf_, 0xa1b23c4d);
-        put16(buf_, 2), put16(buf_, 4);
-        put32(buf_, 0), put32(buf_, 0);
-        put32(buf_, kSnaplen), put32(buf_, link);
+        std::uint8_t* h = room(24);
+        store_le32(h, 0xa1b23c4d);
+        store_le16(h + 4, 2), store_le16(h + 6, 4);
+        store_le32(h + 8, 0), store_le32(h + 12, 0);
+        store_le32(h + 16, kSnaplen), store_le32(h + 20, link);
         pcap_link_ = link;
         started_ = true;
         return;
     }
     if (!started_) {
-        put32(buf_, 0x0a0d0d0a), put32(buf_, 28), put32(buf_, 0x1a2b3c4d);
-        put16(buf_, 1), put16(buf_, 0);
-        put32(buf_, 0xffffffff), put32(buf_, 0xffffffff);
-        put32(buf_, 28);
+        std::uint8_t* h = room(28);
+        store_le32(h, 0x0a0d0d0a), store_le32(h + 4, 28), store_le32(h + 8, 0x1a2b3c4d);
+        store_le16(h + 12, 1), store_le16(h + 14, 0);
+        store_le32(h + 16, 0xffffffff), store_le32(h + 20, 0xffffffff);  // section length: unknown
+        store_le32(h + 24, 28);
         started_ = true;
     }
     if (link > 0xffff || iface_of_link_[link] >= 0) return;
     iface_of_link_[link] = ifaces_++;
-    put32(buf_, 1), put32(buf_, 32);
-    put16(buf_, static_cast<std::uint16_t>(link)), put16(buf_, 0);
-    put32(buf_, 0);                                      // snaplen: no limit
-    put16(buf_, 9), put16(buf_, 1), put32(buf_, 9);      // if_tsresol = 10^-9, padded
-    put16(buf_, 0), put16(buf_, 0);                      // opt_endofopt
-    put32(buf_, 32);
+    std::uint8_t* h = room(32);
+    store_le32(h, 1), store_le32(h + 4, 32);
+    store_le16(h + 8, static_cast<std::uint16_t>(link)), store_le16(h + 10, 0);
+    store_le32(h + 12, 0);                                          // snaplen: no limit
+    store_le16(h + 16, 9), store_le16(h + 18, 1), store_le32(h + 20, 9);  // if_tsresol = 10^-9, padded
+    store_le32(h + 24, 0);                                          // opt_endofopt
+    store_le32(h + 28, 32);
 }
 
-void CaptureWriter::frame(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t wirelen, std::uint32_t link,
-                          std::uint64_t ts) {
+std::uint8_t* CaptureWriter::frame(std::uint32_t caplen, std::uint32_t wirelen, std::uint32_t link,
+                                   std::uint64_t ts) {
     header(link);
-    if (format_ == Format::pcap) {
-        put32(buf_, static_cast<std::uint32_t>(ts / 1'000'000'000u));
-        put32(buf_, static_cast<std::uint32_t>(ts % 1'000'000'000u));
-        put32(buf_, caplen), put32(buf_, wirelen);
-        buf_.insert(buf_.end(), data, data + caplen);
-    } else {
-        const std::uint32_t padded = (caplen + 3u) & ~3u, len = 32 + padded;
-        put32(buf_, 6), put32(buf_, len);
-        put32(buf_, static_cast<std::uint32_t>(iface_of_link_[link]));
-        put32(buf_, static_cast<std::uint32_t>(ts >> 32)), put32(buf_, static_cast<std::uint32_t>(ts));
-        put32(buf_, caplen), put32(buf_, wirelen);
-        buf_.insert(buf_.end(), data, data + caplen);
-        buf_.resize(buf_.size() + (padded - caplen), 0);
-        put32(buf_, len);
-    }
     ++stats_.written;
-    if (buf_.size() >= (1u << 20)) flush();
+    if (format_ == Format::pcap) {
+        std::uint8_t* r = room(16 + std::size_t{caplen});
+        store_le32(r, static_cast<std::uint32_t>(ts / 1'000'000'000u));
+        store_le32(r + 4, static_cast<std::uint32_t>(ts % 1'000'000'000u));
+        store_le32(r + 8, caplen), store_le32(r + 12, wirelen);
+        return r + 16;
+    }
+    const std::uint32_t padded = (caplen + 3u) & ~3u, len = 32 + padded;
+    std::uint8_t* r = room(len);
+    store_le32(r, 6), store_le32(r + 4, len);
+    store_le32(r + 8, static_cast<std::uint32_t>(iface_of_link_[link]));
+    store_le32(r + 12, static_cast<std::uint32_t>(ts >> 32)), store_le32(r + 16, static_cast<std::uint32_t>(ts));
+    store_le32(r + 20, caplen), store_le32(r + 24, wirelen);
+    std::memset(r + 28 + caplen, 0, padded - caplen);
+    store_le32(r + 28 + padded, len);
+    return r + 28;
 }
 
 void CaptureWriter::flush() {
-    if (buf_.empty() || !file_) return;
-    if (std::fwrite(buf_.data(), 1, buf_.size(), file_) != buf_.size())
-        throw std::system_error(errno, std::generic_category(), path_);
-    buf_.clear();
+    if (used_ == 0 || !file_) return;
+    if (std::fwrite(buf_.data(), 1, used_, file_) != used_) throw std::system_error(errno, std::generic_category(), path_);
+    used_ = 0;
 }
 
 void CaptureWriter::close() {
@@ -152,17 +150,13 @@ void CaptureWriter::write(const FramesIn& in, const Packet* packets, const std::
                 ++stats_.no_reset;
                 continue;
             }
-            frame(scratch_.data(), len, len, in.linktypes[i], out.ts);
+            std::memcpy(frame(len, len, in.linktypes[i], out.ts), scratch_.data(), len);
             ++stats_.resets;
             continue;
         }
-        if (!sound || info.kind != FrameKind::ipv4) {
-            frame(src, caplen, wirelen, in.linktypes[i], out.ts);
-            continue;
-        }
-        std::memcpy(scratch_.data(), src, caplen);
-        stats_.rewritten += apply_rewrite(scratch_.data(), caplen, info, orig, out);
-        frame(scratch_.data(), caplen, wirelen, in.linktypes[i], out.ts);
+        std::uint8_t* dst = frame(caplen, wirelen, in.linktypes[i], out.ts);
+        std::memcpy(dst, src, caplen);
+        if (sound) stats_.rewritten += apply_rewrite(dst, caplen, info, orig, out);
     }
 }
 

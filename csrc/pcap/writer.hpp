@@ -54,8 +54,9 @@ public:
 
 private:
     void header(std::uint32_t link);
-    void frame(const std::uint8_t* data, std::uint32_t caplen, std::uint32_t wirelen, std::uint32_t link,
-               std::uint64_t ts);
+    // Appends a record for a frame of `caplen` bytes and returns where its bytes go.
+    std::uint8_t* frame(std::uint32_t caplen, std::uint32_t wirelen, std::uint32_t link, std::uint64_t ts);
+    std::uint8_t* room(std::size_t n);  // n bytes at the end of the buffer (flushing it first if full)
     void flush();
 
     std::string path_;
@@ -65,7 +66,8 @@ private:
     std::uint32_t pcap_link_ = 0;
     std::vector<std::int32_t> iface_of_link_;  // pcapng: interface number by link type, -1 when none yet
     std::int32_t ifaces_ = 0;
-    std::vector<std::uint8_t> buf_, scratch_;
+    std::vector<std::uint8_t> buf_, scratch_;  // buf_ holds used_ bytes to write
+    std::size_t used_ = 0;
     WriterStats stats_;
 };
 
