@@ -57,6 +57,10 @@ s.sendto(q, (sys.argv[1], 53)); print(len(s.recvfrom(512)[0]))
 """
 
 
+# The tools and servers run without the sanitizer runtime CI preloads into the test process.
+ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 def _why_not() -> str | None:
     if os.geteuid() != 0:
         return "network namespaces need root"
@@ -65,7 +69,7 @@ def _why_not() -> str | None:
 
 
 def _run(*cmd: str) -> str:
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30).stdout
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30, env=ENV).stdout
 
 
 @pytest.fixture
@@ -86,21 +90,21 @@ def namespaces() -> Iterator[tuple[str, str, str]]:
             _run("ip", "netns", "exec", ns, "ethtool", "-K", dev, "tx", "off")
         yield a, b, va
     finally:
-        subprocess.run(["ip", "netns", "del", b], capture_output=True)
-        subprocess.run(["ip", "netns", "del", a], capture_output=True)
+        subprocess.run(["ip", "netns", "del", b], capture_output=True, env=ENV)
+        subprocess.run(["ip", "netns", "del", a], capture_output=True, env=ENV)
 
 
 def _record(tmp_path: Path, a: str, b: str, dev: str) -> Path:
     out = tmp_path / "real.pcap"
-    server = subprocess.Popen(["ip", "netns", "exec", b, sys.executable, "-c", SERVE, SERVER])
+    server = subprocess.Popen(["ip", "netns", "exec", b, sys.executable, "-c", SERVE, SERVER], env=ENV)
     dump = subprocess.Popen(["ip", "netns", "exec", a, "tcpdump", "-i", dev, "-n", "-U", "-s", "0", "-w", str(out)],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         assert dump.stderr is not None
         assert "listening on" in dump.stderr.readline()
         for _ in range(50):  # until the server listens
             if subprocess.run(["ip", "netns", "exec", a, "curl", "-sf", f"http://{SERVER}:8080/"],
-                              capture_output=True, timeout=10).returncode == 0:
+                              capture_output=True, timeout=10, env=ENV).returncode == 0:
                 break
             time.sleep(0.1)
         else:
