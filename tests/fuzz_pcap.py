@@ -18,7 +18,7 @@ from pathlib import Path
 import atheris  # type: ignore[import-not-found]
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))  # for `tests`; hyperplane as installed
 
 with atheris.instrument_imports():
     from tests.pcap_seeds import seeds
