@@ -34,6 +34,17 @@ MappedFile::MappedFile(const std::string& path) {
     ::close(fd);
 }
 
+void MappedFile::populate(std::size_t from, std::size_t n) const {
+#ifdef MADV_POPULATE_READ
+    if (from >= size_) return;
+    const std::size_t page = 4096, start = from & ~(page - 1);
+    const std::size_t end = from + n < size_ ? from + n : size_;
+    ::madvise(const_cast<std::uint8_t*>(data_) + start, end - start, MADV_POPULATE_READ);
+#else
+    (void)from, (void)n;
+#endif
+}
+
 MappedFile::~MappedFile() {
     if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
 }

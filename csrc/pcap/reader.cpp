@@ -20,6 +20,7 @@ namespace {
 constexpr std::uint32_t kPcapMicro = 0xa1b2c3d4, kPcapNano = 0xa1b23c4d;
 constexpr std::uint32_t kShb = 0x0a0d0d0a, kIdb = 1, kSpb = 3, kEpb = 6, kByteOrder = 0x1a2b3c4d;
 constexpr std::uint32_t kMaxRecord = 262144;  // libpcap's largest snaplen of any link type
+constexpr std::uint64_t kPopulateChunk = 32u << 20;
 
 std::uint64_t pow10(unsigned e) {
     std::uint64_t v = 1;
@@ -57,6 +58,7 @@ CaptureReader::CaptureReader(std::shared_ptr<const MappedFile> file, const std::
 
 void CaptureReader::rewind() {
     pos_ = start_;
+    populated_ = 0;
     done_ = false;
     last_ts_ = 0;
     stats_ = ReaderStats{};
@@ -216,6 +218,10 @@ bool CaptureReader::next_pcapng(std::uint64_t& at, std::uint32_t& caplen, std::u
 std::size_t CaptureReader::next(std::size_t n, const FrameArrays& out) {
     std::size_t k = 0;
     while (k < n && !done_) {
+        if (pos_ + kMaxRecord + 64 > populated_ && populated_ < size_) {
+            file_->populate(populated_, kPopulateChunk);
+            populated_ += kPopulateChunk;
+        }
         std::uint64_t at = 0, ts = 0;
         std::uint32_t caplen = 0, wirelen = 0;
         Interface* iface = nullptr;

@@ -85,6 +85,7 @@ private:
     bool nanos_ = false;          // pcap: nanosecond timestamps
     std::uint32_t pcap_link_ = 0, pcap_snaplen_ = 0;
     std::uint64_t start_ = 0, pos_ = 0;
+    std::uint64_t populated_ = 0;  // the page tables are populated up to here
     bool done_ = false;
     std::uint64_t last_ts_ = 0;   // pcapng simple packet blocks carry no time: they take the last one
     std::vector<Interface> ifaces_;
