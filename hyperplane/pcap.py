@@ -170,7 +170,7 @@ class Capture:
         return CaptureStats(**s)  # type: ignore[arg-type]
 
 
-def open(path: str | os.PathLike[str]) -> Capture:  # noqa: A001 - hp.pcap.open, as the issue names it
+def open(path: str | os.PathLike[str]) -> Capture:  # noqa: A001 - the entry point is hp.pcap.open
     """Opens a pcap or pcapng capture (``ValueError`` when the file is neither)."""
     return Capture(path)
 

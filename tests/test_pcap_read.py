@@ -212,3 +212,5 @@ def test_not_a_capture(tmp_path: Path) -> None:
             hp.pcap.open(_write(tmp_path, data, name))
     with pytest.raises(FileNotFoundError):
         hp.pcap.open(tmp_path / "missing.pcap")
+    with pytest.raises(IsADirectoryError):
+        hp.pcap.open(tmp_path)

@@ -20,6 +20,10 @@ MappedFile::MappedFile(const std::string& path) {
         ::close(fd);
         throw std::system_error(e, std::generic_category(), path);
     }
+    if (S_ISDIR(st.st_mode)) {
+        ::close(fd);
+        throw std::system_error(EISDIR, std::generic_category(), path);
+    }
     size_ = static_cast<std::size_t>(st.st_size);
     if (size_ > 0) {
         void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
