@@ -72,8 +72,9 @@ def _run(*cmd: str) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30, env=ENV).stdout
 
 
-@pytest.fixture
-def namespaces() -> Iterator[tuple[str, str, str]]:
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The capture, recorded once for the module's tests, the namespaces removed right after."""
     why = _why_not()
     if why and not os.environ.get("CI"):
         pytest.skip(why)
@@ -88,10 +89,11 @@ def namespaces() -> Iterator[tuple[str, str, str]]:
             _run("ip", "-n", ns, "link", "set", dev, "up")
             _run("ip", "-n", ns, "link", "set", "lo", "up")
             _run("ip", "netns", "exec", ns, "ethtool", "-K", dev, "tx", "off")
-        yield a, b, va
+        path = _record(tmp_path_factory.mktemp("netns"), a, b, va)
     finally:
         subprocess.run(["ip", "netns", "del", b], capture_output=True, env=ENV)
         subprocess.run(["ip", "netns", "del", a], capture_output=True, env=ENV)
+    yield path
 
 
 def _record(tmp_path: Path, a: str, b: str, dev: str) -> Path:
@@ -122,10 +124,8 @@ def _record(tmp_path: Path, a: str, b: str, dev: str) -> Path:
     return out
 
 
-def test_tcpdump_capture_read_judged_and_translated(tmp_path: Path, namespaces: tuple[str, str, str]) -> None:
-    a, b, dev = namespaces
-    path = _record(tmp_path, a, b, dev)
-    cap = hp.pcap.open(path)
+def test_tcpdump_capture_read_judged_and_translated(tmp_path: Path, recording: Path) -> None:
+    cap = hp.pcap.open(recording)
     frames = cap.read()
     stats = cap.stats
     assert stats.malformed_total == 0 and stats.linktypes.get(1, 0) == stats.frames
@@ -158,3 +158,61 @@ def test_tcpdump_capture_read_judged_and_translated(tmp_path: Path, namespaces: 
     rows = _tshark(translated, *CHECKS)
     assert rows and not bad_checksums(rows)
     assert sum(r.count("1") for r in rows) >= len(rows)
+
+
+def test_real_connections_translated_both_ways(tmp_path: Path, recording: Path) -> None:
+    """The recording as a gateway in front of the client would see it: what the client sends
+    as it is, what the server answers addressed to the gateway's public address and port (a
+    first pass through a gateway with the same seed gives them; our writer puts them in). Through
+    the gateway, every frame is forwarded, every answer comes out byte for byte as the client
+    received it, and tshark reads each connection translated consistently both ways."""
+    frames = hp.pcap.open(recording).read()
+    p = frames.packets
+    client, ipv4 = hp.ip(CLIENT), frames.ipv4
+    outbound, inbound = ipv4 & (p["src_ip"] == client), ipv4 & (p["dst_ip"] == client)
+
+    def key(proto: int, port: int, remote: int, remote_port: int) -> tuple[int, int, int, int]:
+        return proto, port, remote, 0 if proto == hp.Proto.ICMP else remote_port
+
+    first, verdict = hp.NatGateway([PUBLIC], [f"{CLIENT}/32"], seed=1).process(p[outbound])
+    public = {key(int(r["proto"]), int(r["src_port"]), int(r["dst_ip"]), int(r["dst_port"])): int(o["src_port"])
+              for r, o, v in zip(p[outbound], first, verdict) if v == hp.Verdict.FORWARD}
+    seen = p.copy()
+    for i in np.flatnonzero(inbound):
+        icmp = p["proto"][i] == hp.Proto.ICMP
+        mine = int(p["src_port"][i] if icmp else p["dst_port"][i])
+        k = key(int(p["proto"][i]), mine, int(p["src_ip"][i]), int(p["src_port"][i]))
+        seen["dst_ip"][i] = hp.ip(PUBLIC)
+        seen["src_port" if icmp else "dst_port"][i] = public[k]
+    outside = tmp_path / "outside.pcap"
+    with hp.pcap.Writer(outside) as w:
+        w.write(frames, seen, keep=ipv4)
+
+    at_gateway = hp.pcap.open(outside).read()
+    out, verdict = hp.NatGateway([PUBLIC], [f"{CLIENT}/32"], seed=1).process(at_gateway.packets)
+    assert (verdict == hp.Verdict.FORWARD).all()
+    translated = tmp_path / "translated.pcap"
+    with hp.pcap.Writer(translated) as w:
+        w.write(at_gateway, out, verdict=verdict)
+    back = hp.pcap.open(translated).read()
+    answers = np.flatnonzero(inbound[ipv4])
+    assert len(answers) >= 8
+    for j, i in zip(answers, np.flatnonzero(inbound)):
+        assert back.frame(int(j)) == frames.frame(int(i)), "an answer translated back is what the client received"
+    if TSHARK is None and not os.environ.get("CI"):
+        pytest.skip("tshark is not installed (apt-get install tshark)")
+    assert not bad_checksums(_tshark(translated, *CHECKS))
+    fields = ("ip.src", "tcp.srcport", "udp.srcport", "ip.dst", "tcp.dstport", "udp.dstport")
+    before, after = _tshark(outside, *fields), _tshark(translated, *fields)
+    assert len(before) == len(after) == len(at_gateway)
+    public_of: dict[tuple[str, str], tuple[str, str]] = {}
+    private_of: dict[tuple[str, str], tuple[str, str]] = {}
+    for (s0, ts0, us0, d0, td0, ud0), (s1, ts1, us1, d1, td1, ud1) in zip(before, after):
+        if s0 == CLIENT and (ts0 or us0):  # leaving: the source becomes the public address and port
+            assert (d1, td1 + ud1) == (d0, td0 + ud0) and s1 == PUBLIC
+            assert public_of.setdefault((s0, ts0 + us0), (s1, ts1 + us1)) == (s1, ts1 + us1)
+        elif d0 == PUBLIC and (td0 or ud0):  # answers: back to the client's own address and port
+            assert (s1, ts1 + us1) == (s0, ts0 + us0) and d1 == CLIENT
+            assert private_of.setdefault((d0, td0 + ud0), (d1, td1 + ud1)) == (d1, td1 + ud1)
+    assert len(public_of) >= 3  # two curl connections and the DNS query
+    assert {pub: priv for priv, pub in public_of.items()} == private_of, "each connection the same both ways"
