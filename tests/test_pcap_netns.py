@@ -1,7 +1,8 @@
 """Real captures recorded by the suite itself: tcpdump inside a network namespace this test
 creates (two namespaces joined by a veth pair, 192.0.2.0/24, removed afterwards) records a curl
 against a local HTTP server, a ping and a DNS query. Our reader and dpkt read the same fields;
-the NAT gateway's rewrite of it passes tshark's checksum validation.
+the NAT gateway's rewrite of it passes tshark's checksum validation, and the recording as the
+gateway would see it comes through translated both ways.
 
 Needs root and ip, tcpdump, curl, ping and ethtool (transmit checksum offload is turned off on
 the veth pair, so that the recorded checksums are the real ones rather than the partial sums a
