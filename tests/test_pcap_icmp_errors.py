@@ -99,6 +99,21 @@ def test_port_unreachable_from_inside(tmp_path: Path) -> None:
     assert got[14 + 28:] == reply[:28] and _ok(got)
 
 
+def test_an_error_from_a_router_inside_leaves_from_the_public_address(tmp_path: Path) -> None:
+    """Linux translates the error's own header "to look like the reply to an incoming packet":
+    the far side gets it from the gateway's address, never from a private one."""
+    query = b.ipv4(HOST, SERVER, 17, b.udp(HOST, SERVER, 5353, 53, b"q"))
+    (port,) = _public_ports(tmp_path, b.ether(query))
+    reply = b.ipv4(SERVER, PUBLIC, 17, b.udp(SERVER, PUBLIC, 53, port, b"answer"), ttl=1)
+    reply_in = b.ipv4(SERVER, HOST, 17, b.udp(SERVER, HOST, 53, 5353, b"answer"), ttl=1)
+    err = _error(11, 0, reply_in[:28], src="10.0.0.254", dst=SERVER)
+    _, out, verdict, _ = _through(tmp_path, [b.ether(query), b.ether(reply), err], "router")
+    assert list(verdict) == [hp.Verdict.FORWARD] * 3
+    got = out.frame(2)
+    assert got[14 + 12:14 + 20] == b.addr(PUBLIC) + b.addr(SERVER)
+    assert got[14 + 28:] == reply[:28] and _ok(got)
+
+
 def test_errors_about_no_connection_are_dropped(tmp_path: Path) -> None:
     stray = b.ipv4(PUBLIC, SERVER, 6, b.tcp(PUBLIC, SERVER, 5555, 443, flags=0x02, payload=b""))
     inside = b.ipv4(SERVER, HOST, 17, b.udp(SERVER, HOST, 53, 5353, b"?"))

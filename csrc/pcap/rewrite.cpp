@@ -53,8 +53,10 @@ inline void follow16(std::uint8_t* check, std::uint16_t old_word, std::uint16_t 
 
 // An ICMP error's rewrite (RFC 5508 REQ-4, as Linux's nf_nat_icmp_reply_translation does):
 // the record is the quoted packet's connection seen from its reply, so a changed destination
-// is the quoted source (and the error's own destination), a changed source the quoted
-// destination (and the error's own source where the quoted host sent it). The quoted IPv4 and
+// is the quoted source and the error's own destination, a changed source the quoted
+// destination and the error's own source (Linux: "Change outer to look like the reply to an
+// incoming packet", so an error a router inside sends leaves from the public address too).
+// The quoted IPv4 and
 // transport checksums follow where the quote holds them, and the ICMP checksum follows all.
 bool rewrite_icmp_error(std::uint8_t* f, const FrameInfo& info, const Packet& orig, const Packet& out) {
     std::uint8_t* ip = f + info.l3;
@@ -72,10 +74,9 @@ bool rewrite_icmp_error(std::uint8_t* f, const FrameInfo& info, const Packet& or
         if (was == now) continue;
         std::uint8_t* quoted = q + (which ? 16 : 12);
         std::uint8_t* outer = ip + (which ? 12 : 16);
-        if (load_be32(outer) == was) {
-            store_be16(ip + 10, csum_update32(load_be16(ip + 10), was, now));
-            store_be32(outer, now);
-        }
+        const std::uint32_t outer_was = load_be32(outer);
+        store_be16(ip + 10, csum_update32(load_be16(ip + 10), outer_was, now));
+        store_be32(outer, now);
         for (int half = 0; half < 2; ++half) {
             const auto old_word = static_cast<std::uint16_t>(half ? was : was >> 16);
             const auto new_word = static_cast<std::uint16_t>(half ? now : now >> 16);
