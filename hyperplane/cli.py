@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from hyperplane import __version__, bench
 from hyperplane.nat import PRIVATE_CIDRS
+from hyperplane.replay import replay
 
 
 def _positive(text: str) -> int:
@@ -59,8 +60,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from hyperplane.replay import replay
-
     try:
         report = replay(args.capture, args.output, args.nat, args.private or PRIVATE_CIDRS, seed=args.seed,
                         batch=args.batch, idle_timeout=args.idle_timeout)
