@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from hyperplane import __version__, bench
+from hyperplane.nat import PRIVATE_CIDRS
+from hyperplane.replay import replay
 
 
 def _positive(text: str) -> int:
@@ -44,12 +46,35 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true",
                    help="a small, fast run: 200,000 packets, 200,000 lookups, tables of 1k and 100k flows, 3 rounds")
     b.add_argument("--json", metavar="PATH", help="also write the report as JSON to PATH ('-' for stdout)")
+    r = sub.add_parser("replay", help="run a pcap/pcapng capture through a NAT gateway and write what leaves it")
+    r.add_argument("capture", help="the pcap or pcapng file to read")
+    r.add_argument("--nat", metavar="ADDRESS", action="append", required=True,
+                   help="a public IPv4 address of the gateway (repeatable; AWS allows up to 8)")
+    r.add_argument("--private", metavar="CIDR", action="append",
+                   help=f"a private network whose sources are translated (repeatable; default {', '.join(PRIVATE_CIDRS)})")
+    r.add_argument("-o", "--output", required=True, help="where to write (pcapng if it ends in .pcapng, else pcap)")
+    r.add_argument("--seed", type=int, default=1, help="seed of port choice (default 1)")
+    r.add_argument("--idle-timeout", type=float, help="seconds a connection may idle (default AWS's 350)")
+    r.add_argument("--batch", type=_positive, default=1_000_000, help="frames per batch (default 1,000,000)")
     return parser
+
+
+def _replay(args: argparse.Namespace) -> int:
+    try:
+        report = replay(args.capture, args.output, args.nat, args.private or PRIVATE_CIDRS, seed=args.seed,
+                        batch=args.batch, idle_timeout=args.idle_timeout)
+    except (OSError, ValueError) as e:
+        print(f"hyperplane replay: {e}", file=sys.stderr)
+        return 2
+    print(report)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    if args.command == "replay":
+        return _replay(args)
     if args.command == "bench":
         if args.quick:
             args.packets, args.flows, args.rounds = 200_000, 10_000, 3

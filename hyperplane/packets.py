@@ -59,6 +59,10 @@ class TcpFlag(enum.IntFlag):
 class PacketFlag(enum.IntFlag):
     FRAGMENT = 0x01
     """Part of a fragmented IP datagram: its ports are not to be trusted."""
+    ICMP_ERROR = 0x02
+    """An ICMP error quoting a packet: the record is the quoted packet's connection as its reply
+    would carry it (addresses, ports and protocol swapped from the quote), so that a stage finds
+    the connection; stages translate it without changing the connection's state."""
 
 
 def empty(n: int) -> Batch:

@@ -76,7 +76,7 @@ def nat_target(raw: bytes, seed: int) -> None:
     for _ in range(int(rng.integers(1, 4))):
         batch = packets_from(raw, int(rng.integers(1, 96)), rng)
         batch["dst_ip"][rng.random(len(batch)) < 0.3] = hp.ip("203.0.113.10")  # replies and probes
-        done = metered(lambda: nat.process(batch), nat)
+        done = metered(lambda b=batch: nat.process(b), nat)
         if done is not None:
             verdicts.append(done.verdict.copy())
     assert_conserved(nat.counters, np.concatenate(verdicts) if verdicts else np.empty(0, np.uint8))
@@ -101,7 +101,7 @@ def nlb_target(raw: bytes, seed: int) -> None:
         batch["dst_ip"] = np.where(rng.random(len(batch)) < 0.8, hp.ip("198.51.100.1") + rng.integers(0, 2, len(batch)),
                                    batch["dst_ip"])
         batch["dst_port"] = np.where(rng.random(len(batch)) < 0.8, 80 + rng.integers(0, 2, len(batch)), batch["dst_port"])
-        done = metered(lambda: nlb.process(batch), nlb)
+        done = metered(lambda b=batch: nlb.process(b), nlb)
         if done is None:
             continue
         _, v, t = done

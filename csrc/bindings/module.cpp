@@ -23,4 +23,5 @@ PYBIND11_MODULE(_core, m) {
     hp::bind::register_nat(m);
     hp::bind::register_nlb(m);
     hp::bind::register_ena(m);
+    hp::bind::register_pcap(m);
 }

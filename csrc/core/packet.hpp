@@ -40,6 +40,11 @@ namespace packet_flag {
 // Set on every fragment of a fragmented IP datagram: only the first one carries
 // the transport header, so no stage may trust the ports of a fragment.
 inline constexpr std::uint8_t fragment = 0x01;
+// An ICMP error (destination unreachable, time exceeded, parameter problem) whose
+// record is the connection of the packet it quotes, as that connection's reply
+// would carry it (Linux's conntrack finds RELATED errors the same way): a stage
+// translates it with its connection and changes no connection state.
+inline constexpr std::uint8_t icmp_error = 0x02;
 }  // namespace packet_flag
 
 }  // namespace hp

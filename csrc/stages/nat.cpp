@@ -105,9 +105,19 @@ Verdict NatShard::outbound(const Packet& p, const KeyedPacket& kp, std::uint64_t
         close(slot, true);
         slot = FlowTable::npos;
     }
-    if (slot == FlowTable::npos) return open(p, kp, h, rw);
+    // An ICMP error about a connection is translated with it and changes nothing of it (Linux's
+    // conntrack: RELATED); one about no connection opens none.
+    const bool related = (p.flags & packet_flag::icmp_error) != 0;
+    if (slot == FlowTable::npos) return related ? Verdict::drop_invalid : open(p, kp, h, rw);
 
     FlowRecord& r = table_.record(slot);
+    if (related) {
+        const NatExt x = r.ext_as<NatExt>();
+        rw = NatRewrite{cfg_->public_ips[x.public_ip], x.public_port, 1};
+        count(NatMetric::packets_out_to_destination);
+        count(NatMetric::bytes_out_to_destination, p.length);
+        return Verdict::forward;
+    }
     if (p.proto == proto::tcp) {
         const auto from = static_cast<TcpState>(r.state);
         const TcpState to = tcp_transition(false, tcp_flag_class(p.tcp_flags), from);
@@ -231,6 +241,13 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
         close(slot, true);
         return Verdict::drop_unsolicited;
     }
+    const std::uint8_t how = p.proto == proto::icmp ? 3 : 2;
+    if (p.flags & packet_flag::icmp_error) {  // RELATED: translated, the connection left as it is
+        rw = NatRewrite{orig_ip(r), orig_port(r), how};
+        count(NatMetric::packets_out_to_source);
+        count(NatMetric::bytes_out_to_source, p.length);
+        return Verdict::forward;
+    }
     if (p.proto == proto::tcp) {
         const auto from = static_cast<TcpState>(r.state);
         const TcpState to = tcp_transition(true, tcp_flag_class(p.tcp_flags), from);
@@ -254,7 +271,7 @@ Verdict NatShard::inbound(const Packet& p, const KeyedPacket& kp, std::uint64_t 
     }
     ++r.packets[1];
     r.bytes[1] += p.length;
-    rw = NatRewrite{orig_ip(r), orig_port(r), static_cast<std::uint8_t>(p.proto == proto::icmp ? 3 : 2)};
+    rw = NatRewrite{orig_ip(r), orig_port(r), how};
     count(NatMetric::packets_out_to_source);
     count(NatMetric::bytes_out_to_source, p.length);
     return Verdict::forward;

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from hyperplane import _core, baselines, traffic
+from hyperplane.bench.pcap import pcap_stages
+from hyperplane.bench.stage import Round, Skip, Stage, timed
 from hyperplane.bench.workloads import Workload
 from hyperplane.conntrack import ConnTrack
 from hyperplane.ena import Interface
@@ -24,36 +25,6 @@ from hyperplane.rss import Rss
 
 def _label(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
-
-
-class Skip(Exception):
-    """A stage that cannot run here; the message says why (shown in the report)."""
-
-
-@dataclass(frozen=True)
-class Round:
-    """One timed round of a stage: ``run()`` returns its seconds for ``packets`` packets."""
-
-    run: Callable[[], float]
-    packets: int
-
-
-def timed(call: Callable[[], object]) -> Callable[[], float]:
-    def run() -> float:
-        start = time.perf_counter()
-        call()
-        return time.perf_counter() - start
-
-    return run
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    what: str
-    prepare: Callable[[Workload], Round]
-    baselines: tuple[str, ...] = ()
-
 
 
 def _synthetic(w: Workload) -> Round:
@@ -336,4 +307,4 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
             Stage(f"nat.new[{size}]", "new connections (SYN) into an empty gateway, 1 thread", _nat_new(n),
                   (f"nat.outbound[{size}]",)),
         ]
-    return out
+    return out + pcap_stages()

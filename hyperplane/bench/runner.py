@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from hyperplane import _core
-from hyperplane.bench.registry import Round, Skip, stages
+from hyperplane.bench.registry import stages
 from hyperplane.bench.report import cpu_name
+from hyperplane.bench.stage import Round, Skip
 from hyperplane.bench.targets import TARGETS
 from hyperplane.bench.workloads import Workload
 

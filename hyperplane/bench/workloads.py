@@ -4,6 +4,7 @@ stage by table size, built once per run so every stage times the same packets.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,8 @@ class Workload:
     _trackers: dict[int, ConnTrack] = field(init=False, default_factory=dict)
     _nat: dict[int, NatSetup] = field(init=False, default_factory=dict)
     _nlb: dict[int, NlbSetup] = field(init=False, default_factory=dict)
+    extra: dict[str, Any] = field(init=False, default_factory=dict)
+    """What stages kept in other modules make once and share (e.g. ``bench.pcap``'s capture)."""
 
     def __post_init__(self) -> None:
         self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
