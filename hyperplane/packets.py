@@ -59,6 +59,9 @@ class TcpFlag(enum.IntFlag):
 class PacketFlag(enum.IntFlag):
     FRAGMENT = 0x01
     """Part of a fragmented IP datagram: its ports are not to be trusted."""
+    TRACKED_ONLY = 0x02
+    """Already refused by rules (a security group's hop): conntrack lets it continue a connection
+    it tracks but never opens one for it (``DROP_UNSOLICITED`` without one)."""
 
 
 def empty(n: int) -> Batch:

@@ -41,6 +41,10 @@ namespace packet_flag {
 // Set on every fragment of a fragmented IP datagram: only the first one carries
 // the transport header, so no stage may trust the ports of a fragment.
 inline constexpr std::uint8_t fragment = 0x01;
+// Set by a caller that has already refused the packet by its rules (a security group's hop):
+// conntrack lets it continue a connection it tracks, but never opens one for it; without a
+// connection it gets drop_unsolicited. Stages other than conntrack ignore it.
+inline constexpr std::uint8_t tracked_only = 0x02;
 }  // namespace packet_flag
 
 }  // namespace hp

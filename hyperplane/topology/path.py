@@ -1,0 +1,537 @@
+"""The packet path: a network run as VPP runs its graph of nodes.
+
+Every hop is a node (one per resource and direction: an interface's ENA allowances out and in, its
+security groups out and in, a subnet's network ACL out and in and its route table, a NAT gateway,
+an internet gateway, the internet). A node takes all its pending packets at once, in order of
+``ts``, makes one call into the engine or a few whole-array numpy operations, and hands each packet
+on by index: to the next node, or to its verdict. The scheduler sweeps the nodes in a fixed order
+of rank until no packet is pending; a packet handed to a node of higher rank is taken in the same
+sweep, one of lower rank in the next. No Python runs per packet.
+
+The per-packet state is a handful of arrays over the batch: the packets themselves (rewritten by NAT
+and the internet gateway; ``ts`` moved on by an interface's delay), the verdict and the hop that
+decided it, the delay so far, the node to go to after a network ACL in, the subnet the packet was
+routed from, and a count of route lookups (a loop guard).
+
+Stateful stages (connection trackers, NAT gateways, ENA interfaces) see each call's packets in
+time order. A reply in the same batch as its request reaches a stage after the request when its
+path reaches that stage in a later sweep, as it does for the paths the model has (a request's
+whole outbound path comes first); a reply that arrives before its request's packet was processed
+(which AWS could not see either) is judged as unsolicited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from hyperplane.conntrack import ConnTrack, Timeouts
+from hyperplane.ena.interface import COUNTERS, LINK_LOCAL, Interface
+from hyperplane.nat import NatGateway
+from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
+from hyperplane.topology.addresses import Cidr, dotted
+from hyperplane.topology.resources import InternetGateway, NatGatewayResource, NetworkInterface, Subnet, Vpc
+from hyperplane.topology.rules import SgMatch, acl_decide, first_match, longest_prefix, untracked
+from hyperplane.verdict import Verdict, packet_counters
+
+V = npt.NDArray[np.uint8]
+I = npt.NDArray[np.int64]
+NV = len(Verdict)
+FWD, PENDING = np.uint8(Verdict.FORWARD), np.uint8(255)
+MAX_ROUTE_LOOKUPS = 4
+"""The longest path the model has looks a route up three times (instance → NAT gateway → internet
+gateway, or back); a packet looked up more often is in a loop (``DROP_LOOP``)."""
+
+RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "igw", "internet", "acl-in", "sg-in", "ena-in")
+
+
+class NetworkResult(NamedTuple):
+    packets: Batch
+    """Each packet as it arrived (rewritten by NAT or the internet gateway, ``ts`` moved on by the
+    interfaces' delays), or as it was when it was dropped."""
+    verdict: V
+    """A :class:`~hyperplane.verdict.Verdict` per packet: FORWARD when it reached its destination."""
+    hop: npt.NDArray[np.int16]
+    """The hop that decided the packet's fate (its name: ``net.hops[hop]``)."""
+    delay_ns: npt.NDArray[np.uint64]
+    """The delay it met on the way (ENA latency and queueing), up to its deciding hop."""
+
+
+class Run:
+    """One call's packets and their per-packet state."""
+
+    def __init__(self, batch: Batch) -> None:
+        n = len(batch)
+        self.pk = batch.copy()
+        self.verdict = np.full(n, PENDING, dtype=np.uint8)
+        self.hop = np.full(n, -1, dtype=np.int16)
+        self.delay = np.zeros(n, dtype=np.uint64)
+        self.then = np.full(n, -1, dtype=np.int64)
+        self.from_subnet = np.full(n, -1, dtype=np.int64)
+        self.lookups = np.zeros(n, dtype=np.uint8)
+        self.leaving = np.zeros(n, dtype=np.bool_)
+        self.entering = np.zeros(n, dtype=np.bool_)
+
+
+class Node:
+    """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
+    node it goes to next (-1: it has arrived)."""
+
+    kind = "source"
+
+    def __init__(self, rt: Runtime, name: str) -> None:
+        self.rt, self.name = rt, name
+        self.rank = RANKS.index(self.kind)
+        self.counts = np.zeros(NV, dtype=np.uint64)
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        raise NotImplementedError
+
+
+def _lookup(keys: npt.NDArray[np.uint32], values: I, x: npt.NDArray[np.uint32]) -> I:
+    """values[k] where keys[k] == x, else -1 (``keys`` sorted)."""
+    if len(keys) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
+    return np.where(keys[pos] == x, values[pos], -1)
+
+
+def _in(c: Cidr, x: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    return (x & np.uint32(c.mask)) == np.uint32(c.base)
+
+
+class SourceNode(Node):
+    """Where every packet starts: at the interface that holds its source address, or at the
+    internet when the source is outside every VPC."""
+
+    kind = "source"
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        rt = self.rt
+        src = r.pk["src_ip"][idx]
+        eni = _lookup(rt.priv_keys, rt.priv_eni, src)
+        nxt = np.full(len(idx), -1, dtype=np.int64)
+        has = eni >= 0
+        nxt[has] = rt.ena_out[eni[has]]
+        inside = np.zeros(len(idx), dtype=np.bool_)
+        for v in rt.net.vpcs:
+            inside |= _in(v.cidr, src)
+        outside = ~has & ~inside & (_lookup(rt.pub_keys, rt.pub_kind, src) < 0)
+        nxt[outside] = rt.internet
+        v = np.where(nxt >= 0, FWD, np.uint8(Verdict.DROP_NOT_ROUTED))
+        return v.astype(np.uint8), nxt
+
+
+class EniNode(Node):
+    """An interface's ENA allowances (one ``hp.ena.Interface`` for both directions: the packet
+    allowance counts them together). Packets out to link-local services end here (the card answers)."""
+
+    def __init__(self, rt: Runtime, eni: NetworkInterface, out: bool) -> None:
+        self.kind = "ena-out" if out else "ena-in"
+        super().__init__(rt, f"{eni.id}/{self.kind}")
+        self.eni, self.out = eni, out
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        iface = self.rt.interface(self.eni)
+        res = iface.process(r.pk[idx])
+        v = res.verdict
+        ok = v == FWD
+        r.pk["ts"][idx[ok]] += res.delay_ns[ok]
+        r.delay[idx[ok]] += res.delay_ns[ok]
+        if not self.out:
+            return v, np.full(len(idx), -1, dtype=np.int64)
+        dst = r.pk["dst_ip"][idx]
+        local = _in(Cidr.parse(LINK_LOCAL[0], "link_local"), dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
+        nxt = np.where(local, -1, self.rt.sg_out[self.rt.eni_index[self.eni.id]])
+        return v, nxt.astype(np.int64)
+
+
+class SgNode(Node):
+    """An interface's security groups, stateful on the engine's ConnTrack (one tracker per
+    interface, in both directions, with EC2's security-group timeouts and the type's size)."""
+
+    def __init__(self, rt: Runtime, eni: NetworkInterface, out: bool) -> None:
+        self.kind = "sg-out" if out else "sg-in"
+        super().__init__(rt, f"{eni.id}/{self.kind}")
+        self.eni, self.out = eni, out
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        rt, k = self.rt, self.rt.eni_index[self.eni.id]
+        rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if self.out else (rt.sg_ingress[k], rt.sg_egress[k])
+        p = r.pk[idx]
+        peer = p["dst_ip"] if self.out else p["src_ip"]
+        found, anywhere = first_match(rules, p["proto"], p["dst_port"], peer)
+        allowed = found >= 0
+        tracked = ~(untracked(other, p["proto"], anywhere) & allowed)
+        v = np.full(len(idx), FWD, dtype=np.uint8)
+        if tracked.any():
+            sub = p[tracked]
+            sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
+            cv = rt.tracker(self.eni).process(sub).verdict
+            a = allowed[tracked]
+            tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
+                          np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
+            v[tracked] = tv
+        nxt = rt.acl_out[rt.subnet_index[self.eni.subnet.id]] if self.out else rt.ena_in[k]
+        return v, np.full(len(idx), nxt, dtype=np.int64)
+
+
+class AclNode(Node):
+    """A subnet's network ACL, stateless, for traffic leaving (out) or entering (in) the subnet;
+    traffic that stays inside the subnet does not meet it."""
+
+    def __init__(self, rt: Runtime, subnet: Subnet, out: bool) -> None:
+        self.kind = "acl-out" if out else "acl-in"
+        super().__init__(rt, f"{subnet.id}/{self.kind}")
+        self.subnet, self.out = subnet, out
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        rt, s = self.rt, self.subnet
+        p = r.pk[idx]
+        if self.out:
+            stays = _in(s.cidr, p["dst_ip"])
+            _, allow = acl_decide(s.network_acl.egress, p["proto"], p["dst_port"], p["dst_ip"])
+            nxt = np.full(len(idx), rt.route[rt.subnet_index[s.id]], dtype=np.int64)
+        else:
+            stays = r.from_subnet[idx] == rt.subnet_index[s.id]
+            _, allow = acl_decide(s.network_acl.ingress, p["proto"], p["dst_port"], p["src_ip"])
+            nxt = r.then[idx]
+        v = np.where(stays | allow, FWD, np.uint8(Verdict.DROP_NETWORK_ACL)).astype(np.uint8)
+        return v, nxt
+
+
+class RouteNode(Node):
+    """A subnet's route table: longest prefix match on the destination, then the target's node."""
+
+    kind = "route"
+
+    def __init__(self, rt: Runtime, subnet: Subnet) -> None:
+        super().__init__(rt, f"{subnet.id}/{subnet.route_table.id}")
+        self.subnet = subnet
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        rt, s = self.rt, self.subnet
+        r.lookups[idx] += 1
+        me = rt.subnet_index[s.id]
+        r.from_subnet[idx] = me
+        dst = r.pk["dst_ip"][idx]
+        routes = s.route_table.routes
+        k = longest_prefix([x.cidr for x in routes], dst)
+        v = np.full(len(idx), np.uint8(Verdict.DROP_NO_ROUTE), dtype=np.uint8)
+        nxt = np.full(len(idx), -1, dtype=np.int64)
+        to_subnet = np.full(len(idx), -1, dtype=np.int64)
+        for j, route in enumerate(routes):
+            m = k == j
+            if not m.any():
+                continue
+            t = route.target
+            if t == "local":
+                eni = _lookup(rt.priv_keys, rt.priv_eni, dst[m])
+                found = eni >= 0
+                mi = np.flatnonzero(m)
+                v[mi] = np.where(found, FWD, np.uint8(Verdict.DROP_UNREACHABLE))
+                e = eni[found]
+                r.then[idx[mi[found]]] = rt.sg_in[e]
+                tsub = rt.eni_subnet[e]
+                nxt[mi[found]] = rt.acl_in[tsub]
+                to_subnet[mi[found]] = tsub
+            elif isinstance(t, InternetGateway):
+                v[m], nxt[m] = FWD, rt.igw[t.id]
+            elif isinstance(t, NatGatewayResource) and not t.deleted:
+                tsub = rt.subnet_index[t.subnet.id]
+                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[tsub], tsub
+                r.then[idx[m]] = rt.nat[t.id]
+            else:
+                v[m] = Verdict.DROP_BLACKHOLE
+        v[r.lookups[idx] > MAX_ROUTE_LOOKUPS] = Verdict.DROP_LOOP
+        rt.count_cross_az(me, to_subnet, r.pk["length"][idx], v == FWD)
+        return v, nxt
+
+
+class NatNode(Node):
+    """A NAT gateway: the engine's ``hp.NatGateway``; what leaves it goes out through its subnet."""
+
+    kind = "nat"
+
+    def __init__(self, rt: Runtime, g: NatGatewayResource) -> None:
+        super().__init__(rt, g.id)
+        self.g = g
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        res = self.rt.nat_stage(self.g).process(r.pk[idx])
+        r.pk[idx] = res.packets
+        nxt = self.rt.acl_out[self.rt.subnet_index[self.g.subnet.id]]
+        return res.verdict, np.where(res.verdict == FWD, nxt, -1).astype(np.int64)
+
+
+class IgwNode(Node):
+    """An internet gateway: out, a private source becomes its interface's public address (or is a
+    NAT gateway's public address already); in, a public destination becomes the private one."""
+
+    kind = "igw"
+
+    def __init__(self, rt: Runtime, igw: InternetGateway) -> None:
+        super().__init__(rt, igw.id)
+        self.vpc: Vpc = igw.vpc
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        rt = self.rt
+        p = r.pk[idx]
+        out = ~r.entering[idx]
+        r.entering[idx] = False
+        v = np.full(len(idx), FWD, dtype=np.uint8)
+        nxt = np.full(len(idx), rt.internet, dtype=np.int64)
+        # out: 1:1 translation of the source
+        eni = _lookup(rt.eip_priv_keys, rt.eip_priv_eni, p["src_ip"])
+        translate = out & (eni >= 0)
+        p["src_ip"][translate] = rt.eni_public[eni[translate]]
+        is_nat = _lookup(rt.pub_keys, rt.pub_kind, p["src_ip"]) == 1
+        v[out & ~translate & ~is_nat] = Verdict.DROP_NO_PUBLIC_IP
+        r.leaving[idx[out]] = True
+        # in: to an interface's public address, or to a NAT gateway's
+        inn = ~out
+        kind = _lookup(rt.pub_keys, rt.pub_kind, p["dst_ip"])
+        owner = _lookup(rt.pub_keys, rt.pub_owner, p["dst_ip"])
+        to_eni = inn & (kind == 0)
+        e = owner[to_eni]
+        p["dst_ip"][to_eni] = rt.eni_private[e]
+        r.then[idx[to_eni]] = rt.sg_in[e]
+        nxt[to_eni] = rt.acl_in[rt.eni_subnet[e]]
+        to_nat = inn & (kind == 1)
+        g = owner[to_nat]
+        r.then[idx[to_nat]] = rt.nat_by_index[g]
+        nxt[to_nat] = rt.acl_in[rt.nat_subnet[g]]
+        v[inn & (kind < 0)] = Verdict.DROP_UNREACHABLE
+        r.from_subnet[idx[inn]] = -1
+        r.pk[idx] = p
+        return v, nxt
+
+
+class InternetNode(Node):
+    """The internet: where packets leaving through an internet gateway arrive, and where packets from
+    outside every VPC start, sent to the gateway of the VPC that holds their public destination."""
+
+    kind = "internet"
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        rt = self.rt
+        leaving = r.leaving[idx]
+        dst = r.pk["dst_ip"][idx]
+        vpc = _lookup(rt.pub_keys, rt.pub_vpc, dst)
+        gw = np.where(vpc >= 0, rt.vpc_igw[np.maximum(vpc, 0)], -1)
+        nxt = np.where(leaving, -1, gw).astype(np.int64)
+        r.entering[idx[~leaving]] = True
+        v = np.where(leaving | (gw >= 0), FWD, np.uint8(Verdict.DROP_UNREACHABLE)).astype(np.uint8)
+        return v, nxt
+
+
+def check_batch(batch: object) -> None:
+    """The checks every stage makes, once, before any hop runs (an error names ``batch``)."""
+    if not isinstance(batch, np.ndarray):
+        raise TypeError(f"batch must be a numpy array of hp.PACKET_DTYPE, not {type(batch).__name__}")
+    if batch.dtype != PACKET_DTYPE:
+        raise TypeError(f"batch must have dtype hp.PACKET_DTYPE, not {batch.dtype}")
+    if batch.ndim != 1:
+        raise ValueError(f"batch must be one-dimensional, not of shape {batch.shape}")
+    if len(batch) > 1 and bool((np.diff(batch["ts"].astype(np.int64)) < 0).any()):
+        raise ValueError("batch must be in order of time (ts never decreasing)")
+
+
+class Runtime:
+    """The nodes and stages of one network, and the scheduler that runs a batch through them."""
+
+    def __init__(self, net: Any) -> None:
+        self.net = net
+        self.nodes: list[Node] = []
+        self._by_key: dict[tuple[str, str], int] = {}
+        self._interfaces: dict[str, tuple[tuple[int, ...], Interface]] = {}
+        self._trackers: dict[str, ConnTrack] = {}
+        self._nats: dict[str, NatGateway] = {}
+        self._cross: dict[tuple[str, str], list[int]] = {}
+        self._seeds: dict[str, int] = {}
+
+    # ---- stages, built from the configuration the first time they are needed ----------------
+
+    def _seed(self, rid: str) -> int:
+        if rid not in self._seeds:
+            self._seeds[rid] = int(np.random.default_rng([self.net.seed, len(self._seeds)]).integers(2**63))
+        return self._seeds[rid]
+
+    def interface(self, eni: NetworkInterface) -> Interface:
+        ips = tuple(eni.private_ips)
+        held = self._interfaces.get(eni.id)
+        if held is None or held[0] != ips:
+            inst = eni.instance
+            iface = Interface(
+                inst.instance_type,
+                direction="both",
+                instance_ips=[dotted(a) for a in ips],
+                conntrack=False,  # the security groups' tracker is the conntrack allowance
+                placement_group=inst.placement_group is not None,
+                link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
+                seed=self._seed(eni.id),
+            )
+            self._interfaces[eni.id] = held = (ips, iface)
+        return held[1]
+
+    def tracker(self, eni: NetworkInterface) -> ConnTrack:
+        if eni.id not in self._trackers:
+            self._trackers[eni.id] = ConnTrack(
+                eni.instance.instance_type.conntrack, timeouts=Timeouts.aws_sg(), threads=1, seed=self._seed(eni.id + "/sg")
+            )
+        return self._trackers[eni.id]
+
+    def nat_stage(self, g: NatGatewayResource) -> NatGateway:
+        if g.id not in self._nats:
+            cfg = {"threads": 1, **g.config}
+            self._nats[g.id] = NatGateway(
+                [dotted(a) for a in g.public_ips], [str(g.subnet.vpc.cidr)], seed=self._seed(g.id), **cfg
+            )
+        return self._nats[g.id]
+
+    # ---- the graph, recompiled from the configuration at every call ------------------------
+
+    def _node(self, key: tuple[str, str], make: Callable[[], Node]) -> int:
+        if key not in self._by_key:
+            self._by_key[key] = len(self.nodes)
+            self.nodes.append(make())
+        return self._by_key[key]
+
+    def compile(self) -> None:
+        net = self.net
+        self.source = self._node(("source", ""), lambda: SourceNode(self, "source"))
+        self.internet = self._node(("internet", ""), lambda: InternetNode(self, "internet"))
+        subnets = list(net.subnets)
+        self.subnet_index = {s.id: k for k, s in enumerate(subnets)}
+        self.subnets = subnets
+        self.acl_out = np.array([self._node(("acl-out", s.id), lambda s=s: AclNode(self, s, True)) for s in subnets], dtype=np.int64)
+        self.acl_in = np.array([self._node(("acl-in", s.id), lambda s=s: AclNode(self, s, False)) for s in subnets], dtype=np.int64)
+        self.route = np.array([self._node(("route", s.id), lambda s=s: RouteNode(self, s)) for s in subnets], dtype=np.int64)
+        enis: list[NetworkInterface] = net.interfaces
+        self.eni_index = {e.id: k for k, e in enumerate(enis)}
+        self.ena_out = np.array([self._node(("ena-out", e.id), lambda e=e: EniNode(self, e, True)) for e in enis], dtype=np.int64)
+        self.sg_out = np.array([self._node(("sg-out", e.id), lambda e=e: SgNode(self, e, True)) for e in enis], dtype=np.int64)
+        self.sg_in = np.array([self._node(("sg-in", e.id), lambda e=e: SgNode(self, e, False)) for e in enis], dtype=np.int64)
+        self.ena_in = np.array([self._node(("ena-in", e.id), lambda e=e: EniNode(self, e, False)) for e in enis], dtype=np.int64)
+        self.eni_subnet = np.array([self.subnet_index[e.subnet.id] for e in enis], dtype=np.int64)
+        self.eni_private = np.array([e.private_ip for e in enis], dtype=np.uint32)
+        self.eni_public = np.array([e.public_ip or 0 for e in enis], dtype=np.uint32)
+        # private addresses -> interface
+        pairs = sorted((a, k) for k, e in enumerate(enis) for a in e.private_ips)
+        self.priv_keys = np.array([a for a, _ in pairs], dtype=np.uint32)
+        self.priv_eni = np.array([k for _, k in pairs], dtype=np.int64)
+        pairs = sorted((e.private_ip, k) for k, e in enumerate(enis) if e.public_ip is not None)
+        self.eip_priv_keys = np.array([a for a, _ in pairs], dtype=np.uint32)
+        self.eip_priv_eni = np.array([k for _, k in pairs], dtype=np.int64)
+        # NAT gateways and internet gateways
+        nats = [g for g in net.nat_gateways if not g.deleted]
+        self.nat = {g.id: self._node(("nat", g.id), lambda g=g: NatNode(self, g)) for g in nats}
+        self.nat_by_index = np.array([self.nat[g.id] for g in nats], dtype=np.int64)
+        self.nat_subnet = np.array([self.subnet_index[g.subnet.id] for g in nats], dtype=np.int64)
+        self.igw = {}
+        vpc_igw = []
+        for v in net.vpcs:
+            gw = v.internet_gateway
+            if gw is not None:
+                self.igw[gw.id] = self._node(("igw", gw.id), lambda gw=gw: IgwNode(self, gw))
+            vpc_igw.append(self.igw[gw.id] if gw is not None else -1)
+        self.vpc_igw = np.array(vpc_igw + [-1], dtype=np.int64)
+        # public addresses -> (kind 0: interface, 1: NAT gateway; owner index; VPC index)
+        vpc_index = {v.id: k for k, v in enumerate(net.vpcs)}
+        rows = [(e.public_ip, 0, k, vpc_index[e.subnet.vpc.id]) for k, e in enumerate(enis) if e.public_ip is not None]
+        rows += [(a, 1, k, vpc_index[g.subnet.vpc.id]) for k, g in enumerate(nats) for a in g.public_ips]
+        rows.sort()
+        self.pub_keys = np.array([x[0] for x in rows], dtype=np.uint32)
+        self.pub_kind = np.array([x[1] for x in rows], dtype=np.int64)
+        self.pub_owner = np.array([x[2] for x in rows], dtype=np.int64)
+        self.pub_vpc = np.array([x[3] for x in rows], dtype=np.int64)
+        # security groups: each interface's rules, with referenced groups as member addresses
+        members: dict[str, list[int]] = {}
+        for e in enis:
+            for g in e.security_groups:
+                members.setdefault(g.id, []).extend(e.private_ips)
+        member_arrays = {k: np.unique(np.array(a, dtype=np.uint32)) for k, a in members.items()}
+        empty = np.zeros(0, dtype=np.uint32)
+
+        def compiled(rules: list[Any]) -> list[SgMatch]:
+            return [SgMatch(x.match, None if x.group is None else member_arrays.get(x.group.id, empty)) for x in rules]
+
+        self.sg_ingress = [compiled([x for g in e.security_groups for x in g.ingress]) for e in enis]
+        self.sg_egress = [compiled([x for g in e.security_groups for x in g.egress]) for e in enis]
+
+    # ---- running a batch ---------------------------------------------------------------------
+
+    def process(self, batch: Batch) -> NetworkResult:
+        check_batch(batch)
+        self.compile()
+        r = Run(batch)
+        pending: list[list[I]] = [[] for _ in self.nodes]
+        pending[self.source].append(np.arange(len(batch), dtype=np.int64))
+        order = sorted(range(len(self.nodes)), key=lambda k: self.nodes[k].rank)
+        while any(pending):
+            for nid in order:
+                if not pending[nid]:
+                    continue
+                idx = np.concatenate(pending[nid])
+                pending[nid] = []
+                idx = idx[np.lexsort((idx, r.pk["ts"][idx]))]
+                node = self.nodes[nid]
+                v, nxt = node.run(r, idx)
+                node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
+                done = (v != FWD) | (nxt < 0)
+                r.verdict[idx[done]] = v[done]
+                r.hop[idx[done]] = nid
+                go = ~done
+                if go.any():
+                    gi, gn = idx[go], nxt[go]
+                    srt = np.argsort(gn, kind="stable")
+                    gi, gn = gi[srt], gn[srt]
+                    cuts = np.flatnonzero(np.diff(gn)) + 1
+                    for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
+                        pending[int(target)].append(part)
+        return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
+
+    # ---- what the runs leave behind ----------------------------------------------------------
+
+    def hop_names(self) -> list[str]:
+        if not self.nodes:
+            self.compile()
+        return [n.name for n in self.nodes]
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        if not self.nodes:
+            self.compile()
+        return {n.name: packet_counters([int(c) for c in n.counts]) for n in self.nodes}
+
+    def count_cross_az(self, me: int, to_subnet: I, length: npt.NDArray[np.uint16], ok: npt.NDArray[np.bool_]) -> None:
+        src_az = self.subnets[me].az
+        m = ok & (to_subnet >= 0)
+        if not m.any():
+            return
+        for t in np.unique(to_subnet[m]):
+            az = self.subnets[int(t)].az
+            if az == src_az:
+                continue
+            sel = m & (to_subnet == t)
+            row = self._cross.setdefault((src_az, az), [0, 0])
+            row[0] += int(sel.sum())
+            row[1] += int(length[sel].astype(np.uint64).sum())
+
+    def cross_az(self) -> dict[tuple[str, str], dict[str, int]]:
+        return {k: {"packets": p, "bytes": b} for k, (p, b) in sorted(self._cross.items())}
+
+    def interface_counters(self, eni: NetworkInterface) -> dict[str, int]:
+        out = dict.fromkeys(COUNTERS, 0)
+        if eni.id in self._interfaces:
+            out |= self._interfaces[eni.id][1].counters
+        ct = self._trackers.get(eni.id)
+        if ct is not None:
+            c = ct.counters
+            out["conntrack_allowance_exceeded"] = c["table_full"]
+            out["conntrack_allowance_available"] = c["capacity"] - c["live"]
+        else:
+            out["conntrack_allowance_available"] = eni.instance.instance_type.conntrack
+        return out
