@@ -4,9 +4,9 @@ Every hop is a node (one per resource and direction: an interface's ENA allowanc
 security groups out and in, a subnet's network ACL out and in and its route table, a NAT gateway,
 an internet gateway, the internet). A node takes all its pending packets at once, in order of
 ``ts``, makes one call into the engine or a few whole-array numpy operations, and hands each packet
-on by index: to the next node, or to its verdict. The scheduler sweeps the nodes in a fixed order
-of rank until no packet is pending; a packet handed to a node of higher rank is taken in the same
-sweep, one of lower rank in the next. No Python runs per packet.
+on by index: to the next node, or to its verdict. The scheduler then runs the node whose earliest
+pending packet is earliest (ties by the hop order), until no packet is pending. No Python runs per
+packet: the loop runs once per node call, and a node takes every packet pending at it.
 
 The per-packet state is a handful of arrays over the batch: the packets themselves (rewritten by NAT
 and the internet gateway; ``ts`` moved on by an interface's delay), the verdict and the hop that
@@ -14,10 +14,12 @@ decided it, the delay so far, the node to go to after a network ACL in, the subn
 routed from, and a count of route lookups (a loop guard).
 
 Stateful stages (connection trackers, NAT gateways, ENA interfaces) see each call's packets in
-time order. A reply in the same batch as its request reaches a stage after the request when its
-path reaches that stage in a later sweep, as it does for the paths the model has (a request's
-whole outbound path comes first); a reply that arrives before its request's packet was processed
-(which AWS could not see either) is judged as unsolicited.
+time order, and calls come in order of their earliest packet, so a reply in the same batch as its
+request meets the tracker and the NAT gateway after the request whenever it is sent after the
+request arrived (a reply sent before that, which AWS could not see either, is unsolicited). Since a
+node takes all its pending packets at once, a packet that reaches a node after that node has
+already taken later packets is seen in a later call with an earlier time; the stages count such a
+packet at the latest time they have seen (their clocks never go back).
 """
 
 from __future__ import annotations
@@ -469,29 +471,34 @@ class Runtime:
         self.compile()
         r = Run(batch)
         pending: list[list[I]] = [[] for _ in self.nodes]
-        pending[self.source].append(np.arange(len(batch), dtype=np.int64))
-        order = sorted(range(len(self.nodes)), key=lambda k: self.nodes[k].rank)
+        head = np.full(len(self.nodes), np.iinfo(np.uint64).max, dtype=np.uint64)
+        ranks = np.array([n.rank for n in self.nodes], dtype=np.uint64)
+        if len(batch):
+            pending[self.source].append(np.arange(len(batch), dtype=np.int64))
+            head[self.source] = r.pk["ts"][0]
         while any(pending):
-            for nid in order:
-                if not pending[nid]:
-                    continue
-                idx = np.concatenate(pending[nid])
-                pending[nid] = []
-                idx = idx[np.lexsort((idx, r.pk["ts"][idx]))]
-                node = self.nodes[nid]
-                v, nxt = node.run(r, idx)
-                node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
-                done = (v != FWD) | (nxt < 0)
-                r.verdict[idx[done]] = v[done]
-                r.hop[idx[done]] = nid
-                go = ~done
-                if go.any():
-                    gi, gn = idx[go], nxt[go]
-                    srt = np.argsort(gn, kind="stable")
-                    gi, gn = gi[srt], gn[srt]
-                    cuts = np.flatnonzero(np.diff(gn)) + 1
-                    for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
-                        pending[int(target)].append(part)
+            # The node whose earliest pending packet is earliest goes next (ties: by rank).
+            nid = int(np.lexsort((ranks, head))[0])
+            idx = np.concatenate(pending[nid])
+            pending[nid] = []
+            head[nid] = np.iinfo(np.uint64).max
+            idx = idx[np.lexsort((idx, r.pk["ts"][idx]))]
+            node = self.nodes[nid]
+            v, nxt = node.run(r, idx)
+            node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
+            done = (v != FWD) | (nxt < 0)
+            r.verdict[idx[done]] = v[done]
+            r.hop[idx[done]] = nid
+            go = ~done
+            if go.any():
+                gi, gn = idx[go], nxt[go]
+                srt = np.argsort(gn, kind="stable")
+                gi, gn = gi[srt], gn[srt]
+                cuts = np.flatnonzero(np.diff(gn)) + 1
+                for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
+                    t = int(target)
+                    pending[t].append(part)
+                    head[t] = min(head[t], r.pk["ts"][part].min())
         return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
 
     # ---- what the runs leave behind ----------------------------------------------------------
