@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hyperplane import _core, baselines, traffic
+from hyperplane import _core, baselines, bench_network, traffic
 from hyperplane.conntrack import ConnTrack
 from hyperplane.ena import Interface
 from hyperplane.maglev import Maglev, maglev_reference
@@ -95,6 +95,7 @@ class Workload:
     _trackers: dict[int, ConnTrack] = field(init=False, default_factory=dict)
     _nat: dict[int, NatSetup] = field(init=False, default_factory=dict)
     _nlb: dict[int, NlbSetup] = field(init=False, default_factory=dict)
+    _network: bench_network.NetworkSetup | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
@@ -125,6 +126,13 @@ class Workload:
             self._trackers[flows] = ct
         return self._trackers[flows]
 
+
+    def network(self) -> bench_network.NetworkSetup:
+        """The network path's setup (1M packets on 100k connections; fewer with fewer packets)."""
+        if self._network is None:
+            packets = min(1_000_000, self.packets)
+            self._network = bench_network.build(packets, max(1, packets // 10), self.seed)
+        return self._network
 
     def nat(self, flows: int) -> NatSetup:
         """A gateway holding ``flows`` established TCP connections (8 public addresses, 8 queues,
@@ -473,7 +481,21 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
             Stage(f"nat.new[{size}]", "new connections (SYN) into an empty gateway, 1 thread", _nat_new(n),
                   (f"nat.outbound[{size}]",)),
         ]
+    out += [
+        Stage("network.stages", "the path's stages alone on the packets each saw (sum of their times)",
+              _network(bench_network.stages_round)),
+        Stage("network.path", "ENI > SG > route > NAT GW > IGW and back; packets/10 connections (100k at 1M)",
+              _network(bench_network.path_round), ("network.stages",)),
+    ]
     return out
+
+
+def _network(one_round: Callable[[bench_network.NetworkSetup], float]) -> Callable[[Workload], Round]:
+    def prepare(w: Workload) -> Round:
+        setup = w.network()
+        return Round(lambda: one_round(setup), len(setup.batch))
+
+    return prepare
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyperplane.packets import Batch
 from hyperplane.topology.addresses import Cidr, address, dotted
@@ -22,6 +22,10 @@ from hyperplane.topology.resources import (
     Vpc,
     _prefix_ok,
 )
+
+if TYPE_CHECKING:
+    from hyperplane.topology.explain import Explanation
+    from hyperplane.topology.path import NetworkResult, Runtime
 
 
 class Network:
@@ -43,7 +47,7 @@ class Network:
         self._interfaces: list[NetworkInterface] = []
         self._public: set[int] = set()
         self._ids: dict[str, int] = {}
-        self._runtime: Any = None
+        self._runtime: Runtime | None = None
 
     # ---- building -------------------------------------------------------------------------
 
@@ -116,14 +120,14 @@ class Network:
 
     # ---- packets --------------------------------------------------------------------------
 
-    def _path(self) -> Any:
+    def _path(self) -> Runtime:
         if self._runtime is None:
             from hyperplane.topology.path import Runtime
 
             self._runtime = Runtime(self)
         return self._runtime
 
-    def process(self, batch: Batch) -> Any:
+    def process(self, batch: Batch) -> NetworkResult:
         """Move every packet of ``batch`` (in order of time) through its hops; see
         :class:`hyperplane.topology.path.NetworkResult`. State carries over between calls."""
         return self._path().process(batch)
@@ -147,7 +151,7 @@ class Network:
         """ENA's allowance counters of one interface (``conntrack_*`` from its security groups' tracker)."""
         return self._path().interface_counters(eni)
 
-    def explain(self, src: str, dst: str, port: int, proto: str | int = "tcp") -> Any:
+    def explain(self, src: str, dst: str, port: int, proto: str | int = "tcp") -> Explanation:
         """The hops from ``src`` to ``dst`` for one tuple, and the first component that blocks it,
         as AWS's Reachability Analyzer answers; see :class:`hyperplane.topology.explain.Explanation`."""
         from hyperplane.topology.explain import explain

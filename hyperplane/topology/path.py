@@ -25,6 +25,7 @@ packet at the latest time they have seen (their clocks never go back).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -36,7 +37,7 @@ from hyperplane.nat import NatGateway
 from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
 from hyperplane.topology.addresses import Cidr, dotted
 from hyperplane.topology.resources import InternetGateway, NatGatewayResource, NetworkInterface, Subnet, Vpc
-from hyperplane.topology.rules import SgMatch, acl_decide, first_match, longest_prefix, untracked
+from hyperplane.topology.rules import ALLOW_ALL, SgMatch, acl_decide, first_match, longest_prefix, untracked
 from hyperplane.verdict import Verdict, packet_counters
 
 V = npt.NDArray[np.uint8]
@@ -68,6 +69,7 @@ class Run:
     def __init__(self, batch: Batch) -> None:
         n = len(batch)
         self.pk = batch.copy()
+        self.words = self.pk.view(np.uint64).reshape(-1, 4)
         self.verdict = np.full(n, PENDING, dtype=np.uint8)
         self.hop = np.full(n, -1, dtype=np.int16)
         self.delay = np.zeros(n, dtype=np.uint64)
@@ -78,11 +80,25 @@ class Run:
         self.entering = np.zeros(n, dtype=np.bool_)
 
 
+def gather(r: Run, idx: I) -> Batch:
+    """The packets ``idx`` as a new contiguous batch: 32-byte rows copied as four words each
+    (numpy copies structured records field by field, several times slower)."""
+    out: Batch = r.words[idx].view(PACKET_DTYPE).reshape(-1)
+    return out
+
+
+def scatter(r: Run, idx: I, batch: Batch) -> None:
+    """Write ``batch`` back over the packets ``idx``."""
+    r.words[idx] = batch.view(np.uint64).reshape(-1, 4)
+
+
 class Node:
     """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
     node it goes to next (-1: it has arrived)."""
 
     kind = "source"
+    delays = False
+    """Whether the node moves packets' ``ts`` on (then its output is no longer known to be in order)."""
 
     def __init__(self, rt: Runtime, name: str) -> None:
         self.rt, self.name = rt, name
@@ -102,7 +118,8 @@ def _lookup(keys: npt.NDArray[np.uint32], values: I, x: npt.NDArray[np.uint32]) 
 
 
 def _in(c: Cidr, x: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
-    return (x & np.uint32(c.mask)) == np.uint32(c.base)
+    out: npt.NDArray[np.bool_] = (x & np.uint32(c.mask)) == np.uint32(c.base)
+    return out
 
 
 class SourceNode(Node):
@@ -128,8 +145,10 @@ class SourceNode(Node):
 
 
 class EniNode(Node):
-    """An interface's ENA allowances (one ``hp.ena.Interface`` for both directions: the packet
-    allowance counts them together). Packets out to link-local services end here (the card answers)."""
+    """An interface's ENA allowances, one ``hp.ena.Interface`` per direction (see
+    ``Runtime.interface``). Packets out to link-local services end here (the card answers them)."""
+
+    delays = True
 
     def __init__(self, rt: Runtime, eni: NetworkInterface, out: bool) -> None:
         self.kind = "ena-out" if out else "ena-in"
@@ -137,8 +156,8 @@ class EniNode(Node):
         self.eni, self.out = eni, out
 
     def run(self, r: Run, idx: I) -> tuple[V, I]:
-        iface = self.rt.interface(self.eni)
-        res = iface.process(r.pk[idx])
+        iface = self.rt.interface(self.eni, self.out)
+        res = iface.process(gather(r, idx))
         v = res.verdict
         ok = v == FWD
         r.pk["ts"][idx[ok]] += res.delay_ns[ok]
@@ -163,15 +182,16 @@ class SgNode(Node):
     def run(self, r: Run, idx: I) -> tuple[V, I]:
         rt, k = self.rt, self.rt.eni_index[self.eni.id]
         rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if self.out else (rt.sg_ingress[k], rt.sg_egress[k])
-        p = r.pk[idx]
+        p = gather(r, idx)
         peer = p["dst_ip"] if self.out else p["src_ip"]
         found, anywhere = first_match(rules, p["proto"], p["dst_port"], peer)
         allowed = found >= 0
         tracked = ~(untracked(other, p["proto"], anywhere) & allowed)
         v = np.full(len(idx), FWD, dtype=np.uint8)
         if tracked.any():
-            sub = p[tracked]
-            sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
+            sub = p if tracked.all() else p[tracked]
+            if not allowed.all():
+                sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
             cv = rt.tracker(self.eni).process(sub).verdict
             a = allowed[tracked]
             tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
@@ -192,15 +212,15 @@ class AclNode(Node):
 
     def run(self, r: Run, idx: I) -> tuple[V, I]:
         rt, s = self.rt, self.subnet
-        p = r.pk[idx]
-        if self.out:
-            stays = _in(s.cidr, p["dst_ip"])
-            _, allow = acl_decide(s.network_acl.egress, p["proto"], p["dst_port"], p["dst_ip"])
-            nxt = np.full(len(idx), rt.route[rt.subnet_index[s.id]], dtype=np.int64)
-        else:
-            stays = r.from_subnet[idx] == rt.subnet_index[s.id]
-            _, allow = acl_decide(s.network_acl.ingress, p["proto"], p["dst_port"], p["src_ip"])
-            nxt = r.then[idx]
+        acl = s.network_acl
+        entries = acl.egress if self.out else acl.ingress
+        nxt = np.full(len(idx), rt.route[rt.subnet_index[s.id]], dtype=np.int64) if self.out else r.then[idx]
+        if entries and entries[0].allow and entries[0].match == ALLOW_ALL:
+            return np.zeros(len(idx), dtype=np.uint8), nxt  # its first rule allows everything
+        pk = r.pk
+        peer = pk["dst_ip"][idx] if self.out else pk["src_ip"][idx]
+        stays = _in(s.cidr, peer) if self.out else r.from_subnet[idx] == rt.subnet_index[s.id]
+        _, allow = acl_decide(entries, pk["proto"][idx], pk["dst_port"][idx], peer)
         v = np.where(stays | allow, FWD, np.uint8(Verdict.DROP_NETWORK_ACL)).astype(np.uint8)
         return v, nxt
 
@@ -237,14 +257,13 @@ class RouteNode(Node):
                 v[mi] = np.where(found, FWD, np.uint8(Verdict.DROP_UNREACHABLE))
                 e = eni[found]
                 r.then[idx[mi[found]]] = rt.sg_in[e]
-                tsub = rt.eni_subnet[e]
-                nxt[mi[found]] = rt.acl_in[tsub]
-                to_subnet[mi[found]] = tsub
+                nxt[mi[found]] = rt.acl_in[rt.eni_subnet[e]]
+                to_subnet[mi[found]] = rt.eni_subnet[e]
             elif isinstance(t, InternetGateway):
                 v[m], nxt[m] = FWD, rt.igw[t.id]
             elif isinstance(t, NatGatewayResource) and not t.deleted:
-                tsub = rt.subnet_index[t.subnet.id]
-                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[tsub], tsub
+                nat_subnet = rt.subnet_index[t.subnet.id]
+                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[nat_subnet], nat_subnet
                 r.then[idx[m]] = rt.nat[t.id]
             else:
                 v[m] = Verdict.DROP_BLACKHOLE
@@ -263,8 +282,8 @@ class NatNode(Node):
         self.g = g
 
     def run(self, r: Run, idx: I) -> tuple[V, I]:
-        res = self.rt.nat_stage(self.g).process(r.pk[idx])
-        r.pk[idx] = res.packets
+        res = self.rt.nat_stage(self.g).process(gather(r, idx))
+        scatter(r, idx, res.packets)
         nxt = self.rt.acl_out[self.rt.subnet_index[self.g.subnet.id]]
         return res.verdict, np.where(res.verdict == FWD, nxt, -1).astype(np.int64)
 
@@ -281,7 +300,7 @@ class IgwNode(Node):
 
     def run(self, r: Run, idx: I) -> tuple[V, I]:
         rt = self.rt
-        p = r.pk[idx]
+        p = gather(r, idx)
         out = ~r.entering[idx]
         r.entering[idx] = False
         v = np.full(len(idx), FWD, dtype=np.uint8)
@@ -308,7 +327,7 @@ class IgwNode(Node):
         nxt[to_nat] = rt.acl_in[rt.nat_subnet[g]]
         v[inn & (kind < 0)] = Verdict.DROP_UNREACHABLE
         r.from_subnet[idx[inn]] = -1
-        r.pk[idx] = p
+        scatter(r, idx, p)
         return v, nxt
 
 
@@ -349,11 +368,14 @@ class Runtime:
         self.net = net
         self.nodes: list[Node] = []
         self._by_key: dict[tuple[str, str], int] = {}
-        self._interfaces: dict[str, tuple[tuple[int, ...], Interface]] = {}
+        self._interfaces: dict[str, Interface] = {}
         self._trackers: dict[str, ConnTrack] = {}
         self._nats: dict[str, NatGateway] = {}
         self._cross: dict[tuple[str, str], list[int]] = {}
         self._seeds: dict[str, int] = {}
+        self.record: list[tuple[Node, Batch]] | None = None
+        """When a list, every node call appends (node, its packets as it took them): the benchmark's
+        way to run each stage alone on exactly the packets it saw in the path."""
 
     # ---- stages, built from the configuration the first time they are needed ----------------
 
@@ -362,22 +384,24 @@ class Runtime:
             self._seeds[rid] = int(np.random.default_rng([self.net.seed, len(self._seeds)]).integers(2**63))
         return self._seeds[rid]
 
-    def interface(self, eni: NetworkInterface) -> Interface:
-        ips = tuple(eni.private_ips)
-        held = self._interfaces.get(eni.id)
-        if held is None or held[0] != ips:
+    def interface(self, eni: NetworkInterface, out: bool) -> Interface:
+        """The interface's ENA allowances for one direction. The two directions are two
+        ``hp.ena.Interface``s: each is one sequence of events in time, and a path reaches an
+        interface's way out and its way in in separate node calls. So the packet-rate allowance,
+        which AWS counts over both directions together, is applied to each on its own."""
+        key = f"{eni.id}/{'out' if out else 'in'}"
+        if key not in self._interfaces:
             inst = eni.instance
             iface = Interface(
                 inst.instance_type,
-                direction="both",
-                instance_ips=[dotted(a) for a in ips],
+                direction="out" if out else "in",
                 conntrack=False,  # the security groups' tracker is the conntrack allowance
                 placement_group=inst.placement_group is not None,
                 link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
-                seed=self._seed(eni.id),
+                seed=self._seed(key),
             )
-            self._interfaces[eni.id] = held = (ips, iface)
-        return held[1]
+            self._interfaces[key] = iface
+        return self._interfaces[key]
 
     def tracker(self, eni: NetworkInterface) -> ConnTrack:
         if eni.id not in self._trackers:
@@ -404,20 +428,20 @@ class Runtime:
 
     def compile(self) -> None:
         net = self.net
-        self.source = self._node(("source", ""), lambda: SourceNode(self, "source"))
-        self.internet = self._node(("internet", ""), lambda: InternetNode(self, "internet"))
+        self.source = self._node(("source", ""), partial(SourceNode, self, "source"))
+        self.internet = self._node(("internet", ""), partial(InternetNode, self, "internet"))
         subnets = list(net.subnets)
         self.subnet_index = {s.id: k for k, s in enumerate(subnets)}
         self.subnets = subnets
-        self.acl_out = np.array([self._node(("acl-out", s.id), lambda s=s: AclNode(self, s, True)) for s in subnets], dtype=np.int64)
-        self.acl_in = np.array([self._node(("acl-in", s.id), lambda s=s: AclNode(self, s, False)) for s in subnets], dtype=np.int64)
-        self.route = np.array([self._node(("route", s.id), lambda s=s: RouteNode(self, s)) for s in subnets], dtype=np.int64)
+        self.acl_out = np.array([self._node(("acl-out", s.id), partial(AclNode, self, s, True)) for s in subnets], dtype=np.int64)
+        self.acl_in = np.array([self._node(("acl-in", s.id), partial(AclNode, self, s, False)) for s in subnets], dtype=np.int64)
+        self.route = np.array([self._node(("route", s.id), partial(RouteNode, self, s)) for s in subnets], dtype=np.int64)
         enis: list[NetworkInterface] = net.interfaces
         self.eni_index = {e.id: k for k, e in enumerate(enis)}
-        self.ena_out = np.array([self._node(("ena-out", e.id), lambda e=e: EniNode(self, e, True)) for e in enis], dtype=np.int64)
-        self.sg_out = np.array([self._node(("sg-out", e.id), lambda e=e: SgNode(self, e, True)) for e in enis], dtype=np.int64)
-        self.sg_in = np.array([self._node(("sg-in", e.id), lambda e=e: SgNode(self, e, False)) for e in enis], dtype=np.int64)
-        self.ena_in = np.array([self._node(("ena-in", e.id), lambda e=e: EniNode(self, e, False)) for e in enis], dtype=np.int64)
+        self.ena_out = np.array([self._node(("ena-out", e.id), partial(EniNode, self, e, True)) for e in enis], dtype=np.int64)
+        self.sg_out = np.array([self._node(("sg-out", e.id), partial(SgNode, self, e, True)) for e in enis], dtype=np.int64)
+        self.sg_in = np.array([self._node(("sg-in", e.id), partial(SgNode, self, e, False)) for e in enis], dtype=np.int64)
+        self.ena_in = np.array([self._node(("ena-in", e.id), partial(EniNode, self, e, False)) for e in enis], dtype=np.int64)
         self.eni_subnet = np.array([self.subnet_index[e.subnet.id] for e in enis], dtype=np.int64)
         self.eni_private = np.array([e.private_ip for e in enis], dtype=np.uint32)
         self.eni_public = np.array([e.public_ip or 0 for e in enis], dtype=np.uint32)
@@ -430,15 +454,15 @@ class Runtime:
         self.eip_priv_eni = np.array([k for _, k in pairs], dtype=np.int64)
         # NAT gateways and internet gateways
         nats = [g for g in net.nat_gateways if not g.deleted]
-        self.nat = {g.id: self._node(("nat", g.id), lambda g=g: NatNode(self, g)) for g in nats}
+        self.nat = {g.id: self._node(("nat", g.id), partial(NatNode, self, g)) for g in nats}
         self.nat_by_index = np.array([self.nat[g.id] for g in nats], dtype=np.int64)
         self.nat_subnet = np.array([self.subnet_index[g.subnet.id] for g in nats], dtype=np.int64)
-        self.igw = {}
+        self.igw: dict[str, int] = {}
         vpc_igw = []
         for v in net.vpcs:
             gw = v.internet_gateway
             if gw is not None:
-                self.igw[gw.id] = self._node(("igw", gw.id), lambda gw=gw: IgwNode(self, gw))
+                self.igw[gw.id] = self._node(("igw", gw.id), partial(IgwNode, self, gw))
             vpc_igw.append(self.igw[gw.id] if gw is not None else -1)
         self.vpc_igw = np.array(vpc_igw + [-1], dtype=np.int64)
         # public addresses -> (kind 0: interface, 1: NAT gateway; owner index; VPC index)
@@ -479,13 +503,23 @@ class Runtime:
         while any(pending):
             # The node whose earliest pending packet is earliest goes next (ties: by rank).
             nid = int(np.lexsort((ranks, head))[0])
-            idx = np.concatenate(pending[nid])
+            parts = pending[nid]
+            idx = parts[0] if len(parts) == 1 else np.concatenate(parts)
             pending[nid] = []
             head[nid] = np.iinfo(np.uint64).max
-            idx = idx[np.lexsort((idx, r.pk["ts"][idx]))]
+            ts = r.words[idx, 0]
+            if len(parts) > 1 or bool((ts[1:] < ts[:-1]).any()):
+                idx = idx[np.argsort(ts, kind="stable")]  # in time order; ties in the order they came
             node = self.nodes[nid]
+            if self.record is not None:
+                self.record.append((node, gather(r, idx)))
             v, nxt = node.run(r, idx)
             node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
+            lo, hi = (int(nxt.min()), int(nxt.max())) if len(nxt) else (-1, -1)
+            if lo == hi and lo >= 0 and not v.any():  # the common case: all go on to one node
+                pending[lo].append(idx)
+                head[lo] = min(head[lo], r.words[idx, 0].min() if node.delays else r.words[idx[0], 0])
+                continue
             done = (v != FWD) | (nxt < 0)
             r.verdict[idx[done]] = v[done]
             r.hop[idx[done]] = nid
@@ -498,7 +532,7 @@ class Runtime:
                 for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
                     t = int(target)
                     pending[t].append(part)
-                    head[t] = min(head[t], r.pk["ts"][part].min())
+                    head[t] = min(head[t], r.words[part, 0].min())
         return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
 
     # ---- what the runs leave behind ----------------------------------------------------------
@@ -532,8 +566,11 @@ class Runtime:
 
     def interface_counters(self, eni: NetworkInterface) -> dict[str, int]:
         out = dict.fromkeys(COUNTERS, 0)
-        if eni.id in self._interfaces:
-            out |= self._interfaces[eni.id][1].counters
+        for way in ("out", "in"):
+            iface = self._interfaces.get(f"{eni.id}/{way}")
+            if iface is not None:
+                for name, n in iface.counters.items():
+                    out[name] += n
         ct = self._trackers.get(eni.id)
         if ct is not None:
             c = ct.counters

@@ -84,7 +84,7 @@ class Match:
     cidr: Cidr
 
     def mask(self, proto: npt.NDArray[np.uint8], port: npt.NDArray[np.uint16], peer: U32) -> Bool:
-        m = ((peer & np.uint32(self.cidr.mask)) == np.uint32(self.cidr.base))
+        m: Bool = (peer & np.uint32(self.cidr.mask)) == np.uint32(self.cidr.base)
         if self.proto != -1:
             m &= proto == self.proto
         if _ports_apply(self.proto) and (self.lo, self.hi) != ALL_PORTS:
@@ -136,6 +136,9 @@ def untracked(other_direction: Sequence[SgMatch], proto: npt.NDArray[np.uint8], 
             out |= anywhere & (proto == p)
     return out
 
+
+ALLOW_ALL = Match(-1, *ALL_PORTS, ANYWHERE)
+"""Every protocol, every port, 0.0.0.0/0."""
 
 Action = Literal["allow", "deny"]
 
