@@ -9,7 +9,7 @@ configuration and leaves the stages' state behind, so a scenario can be sent to 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hyperplane.packets import Batch
@@ -50,6 +50,21 @@ class Network:
         self._runtime: Runtime | None = None
 
     # ---- building -------------------------------------------------------------------------
+
+    @staticmethod
+    def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int = 0) -> Network:
+        """A network from ``aws ec2 describe-*`` JSON (a mapping of their top-level keys: ``Vpcs``,
+        ``Subnets``, ``RouteTables``, ...); see :mod:`hyperplane.topology.aws`."""
+        from hyperplane.topology.aws import from_aws
+
+        return from_aws(docs, region=region, seed=seed)
+
+    @staticmethod
+    def from_toml(text: str, *, seed: int = 0) -> Network:
+        """A network from the same documents written as TOML (plus an optional ``region``)."""
+        from hyperplane.topology.aws import from_toml
+
+        return from_toml(text, seed=seed)
 
     def add_vpc(self, cidr: str) -> Vpc:
         """A VPC with an IPv4 CIDR from /16 to /28; the model keeps VPC CIDRs from overlapping."""
