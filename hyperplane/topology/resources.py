@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 RESERVED_LOW = 4
 """AWS: "The first four IP addresses and the last IP address in each subnet CIDR block are not
-available for you to use, and cannot be assigned to a resource"."""
+available for you to use, and cannot be assigned to an instance" (VPC User Guide, subnet CIDR blocks)."""
 VPC_PREFIXES = (16, 28)
-"""AWS: "The allowed block size is between a /16 netmask (65,536 IP addresses) and /28 netmask
-(16 IP addresses)" (VPC and subnet CIDR blocks)."""
+"""AWS's VPC and subnet IPv4 blocks range from /16 (65,536 addresses) to /28 (16) (VPC User Guide,
+VPC CIDR blocks; paraphrased)."""
 ACL_NUMBERS = (1, 32766)
 """AWS: network ACL rule numbers run from 1 to 32766."""
 
@@ -95,8 +95,9 @@ class Vpc:
         ingress: Iterable[RuleSpec] = (),
         egress: Iterable[RuleSpec] | None = None,
     ) -> SecurityGroup:
-        """A security group. AWS: a new group has no inbound rules and "an outbound rule that allows
-        all outbound traffic"; ``egress=[]`` starts it with none. A rule is ``(protocol, ports, peer)``:
+        """A security group. As AWS creates one, it has no inbound rules and one outbound rule that
+        allows all outbound traffic (EC2 User Guide, security group rules; paraphrased); ``egress=[]``
+        starts it with none. A rule is ``(protocol, ports, peer)``:
         ``("tcp", 443, "0.0.0.0/0")``, ``("udp", (1024, 65535), "10.0.0.0/16")``, ``("all", None, other_group)``."""
         if not isinstance(name, str) or not name:
             raise ValueError(f"security group name must be a non-empty string, not {name!r}")
@@ -107,7 +108,8 @@ class Vpc:
         return g
 
     def add_network_acl(self) -> NetworkAcl:
-        """A custom network ACL. AWS: it "denies all inbound and outbound traffic until you add rules"."""
+        """A custom network ACL: only the default rule ``*`` until rules are added, so it denies
+        everything (VPC User Guide, custom network ACLs; paraphrased)."""
         acl = NetworkAcl(self, self.network._new_id("acl"), default=False)
         self.network_acls.append(acl)
         return acl
@@ -273,7 +275,7 @@ class SecurityGroup:
         self.egress: list[SgRule] = []
         for spec in ingress:
             self.add_ingress(*spec)
-        if self_ingress:  # AWS's default group: "Allows inbound traffic from network interfaces ... assigned to the same security group"
+        if self_ingress:  # AWS's default group allows inbound traffic from its own members (paraphrased)
             self.add_ingress("all", None, self)
         for spec in ([("all", None, "0.0.0.0/0")] if egress is None else egress):
             self.add_egress(*spec)
@@ -322,7 +324,7 @@ class NetworkAcl:
         self.vpc, self.id, self.default = vpc, acl_id, default
         self.ingress: list[AclEntry] = []
         self.egress: list[AclEntry] = []
-        if default:  # AWS: the default network ACL "allows all inbound and outbound IPv4 traffic"
+        if default:  # AWS: "A default network ACL is configured to allow all traffic to flow in and out of the subnets with which it is associated."
             self.add_entry(100, "ingress", "all", None, "0.0.0.0/0", "allow")
             self.add_entry(100, "egress", "all", None, "0.0.0.0/0", "allow")
 

@@ -8,8 +8,8 @@ vector operations per rule. Each matcher returns the index of the deciding rule 
 
 AWS's words for what is matched (quoted in docs/network.md):
 
-- security groups: "Security groups are stateful" and allow only ("you can specify allow rules,
-  but not deny rules"); a rule names a protocol, a port range and a CIDR or another group;
+- security groups: "security groups are stateful", and their rules only allow (there are no deny
+  rules); a rule names a protocol, a port range and a CIDR or another group;
 - network ACLs: "Rules are evaluated starting with the lowest numbered rule. As soon as a rule
   matches traffic, it's applied regardless of any higher-numbered rule that might contradict it";
   a packet no rule matches meets the default rule ``*`` and is denied;
