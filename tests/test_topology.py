@@ -298,3 +298,27 @@ def test_bad_batch() -> None:
     b = packets([(2, "10.0.1.4", 1, INTERNET_HOST, 443, TCP, SYN), (1, "10.0.1.4", 1, INTERNET_HOST, 443, TCP, SYN)])
     with pytest.raises(ValueError, match="batch must be in order of time"):
         net.process(b)
+
+
+def test_network_load_balancer_from_the_internet_and_back() -> None:
+    """An internet-facing NLB with a node per zone: a client's flow goes to a target in the node's
+    zone (cross-zone load balancing is off by default), with the client's address preserved, and the
+    target's reply leaves from the node's public address and the listener's port."""
+    t = base()
+    net, vpc = t["net"], t["vpc"]
+    pub_b = vpc.add_subnet("10.0.2.0/24", az="us-east-1b")
+    pub_b.route_table.add_route("0.0.0.0/0", t["igw"])
+    app_b = vpc.add_subnet("10.0.3.0/24", az="us-east-1b")
+    ib = app_b.add_instance("c5.large", security_groups=[t["web"]])  # 10.0.3.4
+    lb = vpc.add_network_load_balancer("front", [t["pub"], pub_b], [(443, "tcp")], [(t["i1"], 443), (ib, 443)],
+                                       public_ips=["198.51.100.80", "198.51.100.81"])
+    assert [hp.ip_str(a) for a in lb.nodes] == ["10.0.0.5", "10.0.2.4"]  # after the NAT gateway's 10.0.0.4
+    c = "192.0.2.33"
+    res = check(net, packets([(1, c, 50000, "198.51.100.81", 443, TCP, SYN)]), [(F, f"{ib.primary_interface.id}/ena-in")])
+    got = res.packets[0]
+    assert (hp.ip_str(int(got["src_ip"])), hp.ip_str(int(got["dst_ip"])), int(got["dst_port"])) == (c, "10.0.3.4", 443)
+    res = check(net, packets([(1000, "10.0.3.4", 443, c, 50000, TCP, SYNACK)]), [(F, "internet")])
+    back = res.packets[0]
+    assert (hp.ip_str(int(back["src_ip"])), int(back["src_port"])) == ("198.51.100.81", 443)
+    assert net.counters[lb.id]["packets"] == 2
+    check(net, packets([(2000, c, 50001, "198.51.100.81", 80, TCP, SYN)]), [(V.DROP_NO_LISTENER, lb.id)])

@@ -4,7 +4,7 @@ AWS mock): the shapes are AWS's own, not a guess at them.
 The VPC follows AWS's advice for NAT gateways — "create a NAT gateway in each Availability Zone,
 and configure your routing to ensure that resources use the NAT gateway in the same Availability
 Zone" (VPC User Guide, "NAT gateway basics") — with public and private subnets in two zones and an
-internet-facing Network Load Balancer (accepted, not modelled).
+internet-facing Network Load Balancer over the two instances.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ def _docs() -> dict[str, Any]:
         tg = elb.create_target_group(Name="app", Protocol="TCP", Port=443, VpcId=vpc, TargetType="instance")
         arn = tg["TargetGroups"][0]["TargetGroupArn"]
         elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": i} for i in ids])
+        elb.create_listener(LoadBalancerArn=lb, Protocol="TCP", Port=443,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}])
         f = [{"Name": "vpc-id", "Values": [vpc]}]
         docs = {
             "Vpcs": ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"],
@@ -69,6 +71,7 @@ def _docs() -> dict[str, Any]:
             "Reservations": ec2.describe_instances()["Reservations"],
             "NetworkInterfaces": ec2.describe_network_interfaces(Filters=f)["NetworkInterfaces"],
             "LoadBalancers": elb.describe_load_balancers(LoadBalancerArns=[lb])["LoadBalancers"],
+            "Listeners": elb.describe_listeners(LoadBalancerArn=lb)["Listeners"],
             "TargetGroups": elb.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"],
             "TargetHealthDescriptions": elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"],
         }
@@ -89,6 +92,9 @@ def test_from_aws_builds_the_vpc(docs: dict[str, Any]) -> None:
     assert len(net.nat_gateways) == 2 and vpc.internet_gateway is not None
     assert net.advice() == []  # a NAT gateway per zone, each zone routed to its own
     assert len(net.interfaces) == 2
+    (lb,) = vpc.load_balancers
+    assert lb.id == "front" and lb.listeners == [(443, "tcp")] and sorted(s.az for s in lb.subnets) == ["us-east-1a", "us-east-1b"]
+    assert {e.id for e, _ in lb.targets} == {e.id for e in net.interfaces} and lb.public_ips == []  # moto gives no addresses
     web = next(g for g in vpc.security_groups if g.name == "web")
     assert {(r.proto, r.lo, r.hi, r.group is web) for r in web.ingress} == {(6, 443, 443, False), (6, 8080, 8080, True)}
 
@@ -106,6 +112,14 @@ def test_from_aws_moves_packets(docs: dict[str, Any]) -> None:
     assert (res.verdict == hp.Verdict.FORWARD).all()
     assert res.packets["src_ip"][0] == nat_b.public_ips[0]  # zone b leaves through zone b's gateway
     assert net.cross_az == {}
+    (lb,) = net.vpcs[0].load_balancers
+    node_a = lb.nodes[[s.az for s in lb.subnets].index("us-east-1a")]
+    c = hp.empty(1)
+    c["ts"], c["src_ip"], c["dst_ip"], c["src_port"], c["dst_port"] = 5000, by_az["us-east-1b"].private_ip, node_a, 40001, 443
+    c["proto"], c["tcp_flags"], c["length"] = 6, 0x02, 60
+    res = net.process(c)  # from inside the VPC to the balancer's node in zone a: a target in zone a
+    assert res.verdict[0] == hp.Verdict.FORWARD and res.packets["dst_ip"][0] == by_az["us-east-1a"].private_ip
+    assert net.cross_az == {("us-east-1b", "us-east-1a"): {"packets": 1, "bytes": 60}}
     e = net.explain(hp.ip_str(by_az["us-east-1a"].private_ip), hp.ip_str(by_az["us-east-1b"].private_ip), 8080, "tcp")
     assert e.reachable, str(e)
     e = net.explain(hp.ip_str(by_az["us-east-1a"].private_ip), hp.ip_str(by_az["us-east-1b"].private_ip), 22, "tcp")

@@ -16,6 +16,7 @@ from hyperplane.topology.path import NetworkResult
 from hyperplane.topology.resources import (
     Instance,
     InternetGateway,
+    LoadBalancerResource,
     NatGatewayResource,
     NetworkAcl,
     NetworkInterface,
@@ -30,6 +31,7 @@ from hyperplane.topology.resources import (
 __all__ = [
     "Instance",
     "InternetGateway",
+    "LoadBalancerResource",
     "NatGatewayResource",
     "Network",
     "NetworkAcl",

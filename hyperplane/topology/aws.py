@@ -2,9 +2,10 @@
 
 ``docs`` maps the top-level keys of those documents to their lists: ``Vpcs``, ``Subnets``,
 ``InternetGateways``, ``NatGateways``, ``SecurityGroups``, ``NetworkAcls``, ``RouteTables``,
-``Reservations`` (``describe-instances``) and ``NetworkInterfaces``; ``LoadBalancers``,
-``TargetGroups`` and ``TargetHealthDescriptions`` (``aws elbv2``) are accepted and not modelled
-(the topology has no NLB resource yet). Fields the model does not use are ignored; a missing
+``Reservations`` (``describe-instances``) and ``NetworkInterfaces``; and from ``aws elbv2``,
+``LoadBalancers`` (those of type ``network``), ``Listeners``, ``TargetGroups`` and
+``TargetHealthDescriptions`` (a list, for a single target group, or a mapping from target group
+ARN to its list, since ``describe-target-health`` does not name its group). Fields the model does not use are ignored; a missing
 required one is a ``ValueError`` naming the resource and the field. Resources keep their AWS ids,
 so hops are named ``subnet-0a1b.../acl-out``. Only IPv4 is read.
 
@@ -17,7 +18,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from hyperplane.topology.addresses import dotted
+from hyperplane.topology.addresses import address, dotted
 from hyperplane.topology.network import Network
 from hyperplane.topology.resources import NetworkAcl, RouteTable, SecurityGroup, Subnet, Vpc
 
@@ -28,7 +29,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 KNOWN = (
     "Vpcs", "Subnets", "InternetGateways", "NatGateways", "SecurityGroups", "NetworkAcls", "RouteTables",
-    "Reservations", "Instances", "NetworkInterfaces", "LoadBalancers", "TargetGroups", "TargetHealthDescriptions",
+    "Reservations", "Instances", "NetworkInterfaces", "LoadBalancers", "Listeners", "TargetGroups",
+    "TargetHealthDescriptions",
 )
 
 
@@ -226,7 +228,72 @@ def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int = 
                 a = extra.get("PrivateIpAddress")
                 if a and not extra.get("Primary") and a != dotted(eni.private_ip):
                     eni.add_private_ip(a)
+    _load_balancers(docs, vpcs, subnets, {i.id: i for s in subnets.values() for i in s.instances})
     return net
+
+
+def _load_balancers(docs: Mapping[str, Any], vpcs: dict[str, Vpc], subnets: dict[str, Subnet], instances: dict[str, Any]) -> None:
+    groups = {_req(g, "TargetGroupArn", _name(g, "TargetGroup", k)): g for k, g in enumerate(_list(docs, "TargetGroups"))}
+    health_doc = docs.get("TargetHealthDescriptions", [])
+    if isinstance(health_doc, list):
+        if health_doc and len(groups) != 1:
+            raise ValueError("TargetHealthDescriptions: a list applies to exactly one target group; give a mapping from TargetGroupArn")
+        health = {arn: health_doc for arn in groups}
+    elif isinstance(health_doc, Mapping):
+        health = dict(health_doc)
+    else:
+        raise ValueError("TargetHealthDescriptions must be a list or a mapping from TargetGroupArn to a list")
+    listeners = _list(docs, "Listeners")
+    interfaces = {e.private_ip: e for v in vpcs.values() for s in v.subnets for i in s.instances for e in i.network_interfaces}
+    for k, d in enumerate(_list(docs, "LoadBalancers")):
+        what = _name(d, "LoadBalancer", k)
+        if d.get("Type") != "network":
+            continue  # application and gateway load balancers are not modelled
+        arn = _req(d, "LoadBalancerArn", what)
+        vid = _req(d, "VpcId", what)
+        if vid not in vpcs:
+            raise ValueError(f"{what}: VpcId {vid} is not among Vpcs")
+        zones = _req(d, "AvailabilityZones", what)
+        subs = []
+        for z in zones:
+            sid = _req(z, "SubnetId", f"{what} AvailabilityZones")
+            if sid not in subnets:
+                raise ValueError(f"{what}: SubnetId {sid} is not among Subnets")
+            subs.append(subnets[sid])
+        mine = [x for x in listeners if x.get("LoadBalancerArn") == arn]
+        tg_arns = [a["TargetGroupArn"] for x in mine for a in x.get("DefaultActions", []) if a.get("TargetGroupArn")]
+        if not mine:
+            tg_arns = [a for a, g in groups.items() if arn in g.get("LoadBalancerArns", [])]
+        ports = [(int(_req(x, "Port", f"{what} listener")), str(_req(x, "Protocol", f"{what} listener")).lower()) for x in mine]
+        if not ports:
+            ports = [(int(_req(groups[a], "Port", a)), str(_req(groups[a], "Protocol", a)).lower()) for a in tg_arns]
+        if not ports:
+            raise ValueError(f"{what}: no listener (Listeners) and no target group naming it (TargetGroups[].LoadBalancerArns)")
+        targets: list[tuple[Any, int]] = []
+        unhealthy: list[tuple[Any, int]] = []
+        for a in tg_arns:
+            g = groups.get(a)
+            if g is None:
+                raise ValueError(f"{what}: target group {a} is not among TargetGroups")
+            for h in health.get(a, []):
+                t = _req(h, "Target", f"{what} TargetHealthDescriptions")
+                tid = _req(t, "Id", f"{what} TargetHealthDescriptions Target")
+                port = int(t.get("Port", _req(g, "Port", a)))
+                if tid in instances:
+                    eni = instances[tid].primary_interface
+                else:
+                    eni = interfaces.get(address(tid, f"{what} target Id"))
+                    if eni is None:
+                        raise ValueError(f"{what}: target {tid} is neither an instance nor an interface's address")
+                targets.append((eni, port))
+                if (h.get("TargetHealth") or {}).get("State") not in (None, "healthy", "initial"):
+                    unhealthy.append((eni, port))
+        public = [a["IpAddress"] for z in zones for a in z.get("LoadBalancerAddresses", []) if a.get("IpAddress")]
+        internet = d.get("Scheme") == "internet-facing" and len(public) == len(subs)
+        lb = vpcs[vid].add_network_load_balancer(_req(d, "LoadBalancerName", what), subs, ports, targets,
+                                                 public_ips=public if internet else None)
+        lb.id = str(d["LoadBalancerName"])
+        lb.unhealthy = {(e.id, p) for e, p in unhealthy}
 
 
 def from_toml(text: str, *, seed: int = 0) -> Network:

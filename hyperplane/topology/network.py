@@ -142,10 +142,12 @@ class Network:
             self._runtime = Runtime(self)
         return self._runtime
 
-    def process(self, batch: Batch) -> NetworkResult:
+    def process(self, batch: Batch, *, out: Batch | None = None) -> NetworkResult:
         """Move every packet of ``batch`` (in order of time) through its hops; see
-        :class:`hyperplane.topology.path.NetworkResult`. State carries over between calls."""
-        return self._path().process(batch)
+        :class:`hyperplane.topology.path.NetworkResult`. State carries over between calls.
+        ``out=`` receives the packets as they arrive (it may be ``batch`` itself, to work in place);
+        without it they are a new array and ``batch`` is left as it was."""
+        return self._path().process(batch, out)
 
     @property
     def hops(self) -> list[str]:

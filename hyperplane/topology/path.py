@@ -34,9 +34,17 @@ import numpy.typing as npt
 from hyperplane.conntrack import ConnTrack, Timeouts
 from hyperplane.ena.interface import COUNTERS, LINK_LOCAL, Interface
 from hyperplane.nat import NatGateway
+from hyperplane.nlb import NetworkLoadBalancer
 from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
 from hyperplane.topology.addresses import Cidr, dotted
-from hyperplane.topology.resources import InternetGateway, NatGatewayResource, NetworkInterface, Subnet, Vpc
+from hyperplane.topology.resources import (
+    InternetGateway,
+    LoadBalancerResource,
+    NatGatewayResource,
+    NetworkInterface,
+    Subnet,
+    Vpc,
+)
 from hyperplane.topology.rules import ALLOW_ALL, SgMatch, acl_decide, first_match, longest_prefix, untracked
 from hyperplane.verdict import Verdict, packet_counters
 
@@ -48,7 +56,7 @@ MAX_ROUTE_LOOKUPS = 4
 """The longest path the model has looks a route up three times (instance → NAT gateway → internet
 gateway, or back); a packet looked up more often is in a loop (``DROP_LOOP``)."""
 
-RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "igw", "internet", "acl-in", "sg-in", "ena-in")
+RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "nlb", "igw", "internet", "acl-in", "sg-in", "ena-in")
 
 
 class NetworkResult(NamedTuple):
@@ -66,10 +74,17 @@ class NetworkResult(NamedTuple):
 class Run:
     """One call's packets and their per-packet state."""
 
-    def __init__(self, batch: Batch) -> None:
+    def __init__(self, batch: Batch, out: Batch | None) -> None:
         n = len(batch)
-        self.pk = batch.copy()
+        if out is None:
+            self.pk = batch.copy()
+        else:
+            if out is not batch:
+                out[...] = batch
+            self.pk = out
         self.words = self.pk.view(np.uint64).reshape(-1, 4)
+        self.ts = self.pk["ts"].copy()
+        """Each packet's ``ts``, kept contiguous beside the packets for the scheduler."""
         self.verdict = np.full(n, PENDING, dtype=np.uint8)
         self.hop = np.full(n, -1, dtype=np.int16)
         self.delay = np.zeros(n, dtype=np.uint64)
@@ -109,7 +124,7 @@ class Node:
         raise NotImplementedError
 
 
-def _lookup(keys: npt.NDArray[np.uint32], values: I, x: npt.NDArray[np.uint32]) -> I:
+def _lookup(keys: npt.NDArray[Any], values: I, x: npt.NDArray[Any]) -> I:
     """values[k] where keys[k] == x, else -1 (``keys`` sorted)."""
     if len(keys) == 0:
         return np.full(len(x), -1, dtype=np.int64)
@@ -138,8 +153,9 @@ class SourceNode(Node):
         inside = np.zeros(len(idx), dtype=np.bool_)
         for v in rt.net.vpcs:
             inside |= _in(v.cidr, src)
-        outside = ~has & ~inside & (_lookup(rt.pub_keys, rt.pub_kind, src) < 0)
-        nxt[outside] = rt.internet
+        outside = ~has & ~inside
+        if outside.any():
+            nxt[np.flatnonzero(outside)[_lookup(rt.pub_keys, rt.pub_kind, src[outside]) < 0]] = rt.internet
         v = np.where(nxt >= 0, FWD, np.uint8(Verdict.DROP_NOT_ROUTED))
         return v.astype(np.uint8), nxt
 
@@ -160,7 +176,9 @@ class EniNode(Node):
         res = iface.process(gather(r, idx))
         v = res.verdict
         ok = v == FWD
-        r.pk["ts"][idx[ok]] += res.delay_ns[ok]
+        moved = r.ts[idx] + res.delay_ns
+        r.ts[idx] = moved
+        r.words[idx, 0] = moved  # ts is the record's first word; a dropped packet's delay is 0
         r.delay[idx[ok]] += res.delay_ns[ok]
         if not self.out:
             return v, np.full(len(idx), -1, dtype=np.int64)
@@ -245,6 +263,16 @@ class RouteNode(Node):
         v = np.full(len(idx), np.uint8(Verdict.DROP_NO_ROUTE), dtype=np.uint8)
         nxt = np.full(len(idx), -1, dtype=np.int64)
         to_subnet = np.full(len(idx), -1, dtype=np.int64)
+        if len(rt.lbt_keys):
+            # A load balancer's target answering a flow: the reply goes back through its node.
+            key = (r.pk["src_ip"][idx].astype(np.uint64) << np.uint64(16)) | r.pk["src_port"][idx]
+            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
+            back = n >= 0
+            if back.any():
+                k[back] = -2
+                v[back], nxt[back] = FWD, rt.acl_in[rt.lbn_subnet[n[back]]]
+                to_subnet[back] = rt.lbn_subnet[n[back]]
+                r.then[idx[back]] = rt.lbn_node[n[back]]
         for j, route in enumerate(routes):
             m = k == j
             if not m.any():
@@ -255,6 +283,12 @@ class RouteNode(Node):
                 found = eni >= 0
                 mi = np.flatnonzero(m)
                 v[mi] = np.where(found, FWD, np.uint8(Verdict.DROP_UNREACHABLE))
+                lb = _lookup(rt.lbn_keys, rt.lbn_index, dst[m])
+                to_lb = ~found & (lb >= 0)
+                if to_lb.any():
+                    n = lb[to_lb]
+                    v[mi[to_lb]], nxt[mi[to_lb]], to_subnet[mi[to_lb]] = FWD, rt.acl_in[rt.lbn_subnet[n]], rt.lbn_subnet[n]
+                    r.then[idx[mi[to_lb]]] = rt.lbn_node[n]
                 e = eni[found]
                 r.then[idx[mi[found]]] = rt.sg_in[e]
                 nxt[mi[found]] = rt.acl_in[rt.eni_subnet[e]]
@@ -288,9 +322,46 @@ class NatNode(Node):
         return res.verdict, np.where(res.verdict == FWD, nxt, -1).astype(np.int64)
 
 
+class NlbNode(Node):
+    """A Network Load Balancer: the engine's ``hp.NetworkLoadBalancer`` picks each new flow's target
+    and keeps it; the packet goes on through the node's subnet to the target. The stage models the
+    client-to-target direction only, so the way back is the topology's: a target's reply (from its
+    address and port) is routed to its zone's node, which answers from its own address and the
+    listener's port (the first listener's, when there are several), then out through its subnet."""
+
+    kind = "nlb"
+
+    def __init__(self, rt: Runtime, lb: LoadBalancerResource) -> None:
+        super().__init__(rt, lb.id)
+        self.lb = lb
+
+    def run(self, r: Run, idx: I) -> tuple[V, I]:
+        rt = self.rt
+        p = gather(r, idx)
+        node = _lookup(rt.lbn_keys, rt.lbn_index, p["dst_ip"])
+        fwd = node >= 0
+        v = np.full(len(idx), FWD, dtype=np.uint8)
+        nxt = np.full(len(idx), -1, dtype=np.int64)
+        if fwd.any():
+            res = rt.lb_stage(self.lb).process(p[fwd] if not fwd.all() else p)
+            p[fwd] = res.packets
+            v[fwd] = res.verdict
+            nxt[fwd] = rt.route[rt.lbn_subnet[node[fwd]]]
+        back = ~fwd
+        if back.any():
+            key = (p["src_ip"][back].astype(np.uint64) << np.uint64(16)) | p["src_port"][back]
+            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
+            p["src_ip"][back] = rt.lbn_private[n]
+            p["src_port"][back] = self.lb.listeners[0][0]
+            nxt[back] = rt.acl_out[rt.lbn_subnet[n]]
+        scatter(r, idx, p)
+        return v, nxt
+
+
 class IgwNode(Node):
-    """An internet gateway: out, a private source becomes its interface's public address (or is a
-    NAT gateway's public address already); in, a public destination becomes the private one."""
+    """An internet gateway: out, a private source becomes its public address (an interface's, or a
+    load balancer node's; a NAT gateway's packets are public already); in, a public destination
+    becomes the private one (an interface, a load balancer node) or goes to its NAT gateway."""
 
     kind = "igw"
 
@@ -306,9 +377,9 @@ class IgwNode(Node):
         v = np.full(len(idx), FWD, dtype=np.uint8)
         nxt = np.full(len(idx), rt.internet, dtype=np.int64)
         # out: 1:1 translation of the source
-        eni = _lookup(rt.eip_priv_keys, rt.eip_priv_eni, p["src_ip"])
-        translate = out & (eni >= 0)
-        p["src_ip"][translate] = rt.eni_public[eni[translate]]
+        k = _lookup(rt.eip_priv_keys, rt.eip_index, p["src_ip"])
+        translate = out & (k >= 0)
+        p["src_ip"][translate] = rt.eip_public[k[translate]]
         is_nat = _lookup(rt.pub_keys, rt.pub_kind, p["src_ip"]) == 1
         v[out & ~translate & ~is_nat] = Verdict.DROP_NO_PUBLIC_IP
         r.leaving[idx[out]] = True
@@ -325,6 +396,11 @@ class IgwNode(Node):
         g = owner[to_nat]
         r.then[idx[to_nat]] = rt.nat_by_index[g]
         nxt[to_nat] = rt.acl_in[rt.nat_subnet[g]]
+        to_lb = inn & (kind == 2)
+        n = owner[to_lb]
+        p["dst_ip"][to_lb] = rt.lbn_private[n]
+        r.then[idx[to_lb]] = rt.lbn_node[n]
+        nxt[to_lb] = rt.acl_in[rt.lbn_subnet[n]]
         v[inn & (kind < 0)] = Verdict.DROP_UNREACHABLE
         r.from_subnet[idx[inn]] = -1
         scatter(r, idx, p)
@@ -371,6 +447,7 @@ class Runtime:
         self._interfaces: dict[str, Interface] = {}
         self._trackers: dict[str, ConnTrack] = {}
         self._nats: dict[str, NatGateway] = {}
+        self._lbs: dict[str, NetworkLoadBalancer] = {}
         self._cross: dict[tuple[str, str], list[int]] = {}
         self._seeds: dict[str, int] = {}
         self.record: list[tuple[Node, Batch]] | None = None
@@ -418,6 +495,21 @@ class Runtime:
             )
         return self._nats[g.id]
 
+    def lb_stage(self, lb: LoadBalancerResource) -> NetworkLoadBalancer:
+        if lb.id not in self._lbs:
+            cfg = {"threads": 1, **lb.config}
+            self._lbs[lb.id] = NetworkLoadBalancer(
+                lb.listeners,
+                [(f"{dotted(e.private_ip)}:{port}", e.subnet.az) for e, port in lb.targets],
+                {s.az: dotted(a) for s, a in zip(lb.subnets, lb.nodes)},
+                seed=self._seed(lb.id),
+                **cfg,
+            )
+            for e, port in lb.targets:
+                if (e.id, port) in lb.unhealthy:
+                    self._lbs[lb.id].set_health(f"{dotted(e.private_ip)}:{port}", healthy=False)
+        return self._lbs[lb.id]
+
     # ---- the graph, recompiled from the configuration at every call ------------------------
 
     def _node(self, key: tuple[str, str], make: Callable[[], Node]) -> int:
@@ -433,6 +525,8 @@ class Runtime:
         subnets = list(net.subnets)
         self.subnet_index = {s.id: k for k, s in enumerate(subnets)}
         self.subnets = subnets
+        self.zones = sorted({s.az for s in subnets})
+        self.subnet_zone = np.array([self.zones.index(s.az) for s in subnets], dtype=np.int64)
         self.acl_out = np.array([self._node(("acl-out", s.id), partial(AclNode, self, s, True)) for s in subnets], dtype=np.int64)
         self.acl_in = np.array([self._node(("acl-in", s.id), partial(AclNode, self, s, False)) for s in subnets], dtype=np.int64)
         self.route = np.array([self._node(("route", s.id), partial(RouteNode, self, s)) for s in subnets], dtype=np.int64)
@@ -444,14 +538,35 @@ class Runtime:
         self.ena_in = np.array([self._node(("ena-in", e.id), partial(EniNode, self, e, False)) for e in enis], dtype=np.int64)
         self.eni_subnet = np.array([self.subnet_index[e.subnet.id] for e in enis], dtype=np.int64)
         self.eni_private = np.array([e.private_ip for e in enis], dtype=np.uint32)
-        self.eni_public = np.array([e.public_ip or 0 for e in enis], dtype=np.uint32)
         # private addresses -> interface
         pairs = sorted((a, k) for k, e in enumerate(enis) for a in e.private_ips)
         self.priv_keys = np.array([a for a, _ in pairs], dtype=np.uint32)
         self.priv_eni = np.array([k for _, k in pairs], dtype=np.int64)
-        pairs = sorted((e.private_ip, k) for k, e in enumerate(enis) if e.public_ip is not None)
+        # load balancers: their nodes (one per zone) and their targets' (address, port)
+        lbs = [lb for v in net.vpcs for lb in v.load_balancers]
+        self.lb_node = {lb.id: self._node(("nlb", lb.id), partial(NlbNode, self, lb)) for lb in lbs}
+        nodes = [(lb, s, a, (lb.public_ips[j] if lb.public_ips else None)) for lb in lbs
+                 for j, (s, a) in enumerate(zip(lb.subnets, lb.nodes))]
+        self.lbn_private = np.array([a for _, _, a, _ in nodes], dtype=np.uint32)
+        self.lbn_subnet = np.array([self.subnet_index[s.id] for _, s, _, _ in nodes], dtype=np.int64)
+        self.lbn_node = np.array([self.lb_node[lb.id] for lb, _, _, _ in nodes], dtype=np.int64)
+        order = np.argsort(self.lbn_private, kind="stable")
+        self.lbn_keys, self.lbn_index = self.lbn_private[order], order.astype(np.int64)
+        rows_t = []
+        for lb in lbs:
+            first = next(j for j, (l2, _, _, _) in enumerate(nodes) if l2 is lb)
+            for e, port in lb.targets:
+                zone_node = next((first + j for j, s in enumerate(lb.subnets) if s.az == e.subnet.az), first)
+                rows_t.append(((e.private_ip << 16) | port, zone_node))
+        rows_t.sort()
+        self.lbt_keys = np.array([k for k, _ in rows_t], dtype=np.uint64)
+        self.lbt_node = np.array([n for _, n in rows_t], dtype=np.int64)
+        # private addresses with a public one, for the internet gateway's 1:1 translation
+        pairs = sorted([(e.private_ip, e.public_ip) for e in enis if e.public_ip is not None]
+                       + [(a, pub) for _, _, a, pub in nodes if pub is not None])
         self.eip_priv_keys = np.array([a for a, _ in pairs], dtype=np.uint32)
-        self.eip_priv_eni = np.array([k for _, k in pairs], dtype=np.int64)
+        self.eip_public = np.array([b for _, b in pairs], dtype=np.uint32)
+        self.eip_index = np.arange(len(pairs), dtype=np.int64)
         # NAT gateways and internet gateways
         nats = [g for g in net.nat_gateways if not g.deleted]
         self.nat = {g.id: self._node(("nat", g.id), partial(NatNode, self, g)) for g in nats}
@@ -469,6 +584,7 @@ class Runtime:
         vpc_index = {v.id: k for k, v in enumerate(net.vpcs)}
         rows = [(e.public_ip, 0, k, vpc_index[e.subnet.vpc.id]) for k, e in enumerate(enis) if e.public_ip is not None]
         rows += [(a, 1, k, vpc_index[g.subnet.vpc.id]) for k, g in enumerate(nats) for a in g.public_ips]
+        rows += [(pub, 2, k, vpc_index[lb.vpc.id]) for k, (lb, _, _, pub) in enumerate(nodes) if pub is not None]
         rows.sort()
         self.pub_keys = np.array([x[0] for x in rows], dtype=np.uint32)
         self.pub_kind = np.array([x[1] for x in rows], dtype=np.int64)
@@ -490,16 +606,21 @@ class Runtime:
 
     # ---- running a batch ---------------------------------------------------------------------
 
-    def process(self, batch: Batch) -> NetworkResult:
+    def process(self, batch: Batch, out: Batch | None = None) -> NetworkResult:
         check_batch(batch)
+        if out is not None:
+            if not isinstance(out, np.ndarray) or out.dtype != PACKET_DTYPE or out.shape != batch.shape:
+                raise TypeError("out must be a PACKET_DTYPE array of the batch's length")
+            if not out.flags.writeable or not out.flags.c_contiguous:
+                raise ValueError("out must be writable and C-contiguous")
         self.compile()
-        r = Run(batch)
+        r = Run(batch, out)
         pending: list[list[I]] = [[] for _ in self.nodes]
         head = np.full(len(self.nodes), np.iinfo(np.uint64).max, dtype=np.uint64)
         ranks = np.array([n.rank for n in self.nodes], dtype=np.uint64)
         if len(batch):
             pending[self.source].append(np.arange(len(batch), dtype=np.int64))
-            head[self.source] = r.pk["ts"][0]
+            head[self.source] = r.ts[0]
         while any(pending):
             # The node whose earliest pending packet is earliest goes next (ties: by rank).
             nid = int(np.lexsort((ranks, head))[0])
@@ -507,7 +628,7 @@ class Runtime:
             idx = parts[0] if len(parts) == 1 else np.concatenate(parts)
             pending[nid] = []
             head[nid] = np.iinfo(np.uint64).max
-            ts = r.words[idx, 0]
+            ts = r.ts[idx]
             if len(parts) > 1 or bool((ts[1:] < ts[:-1]).any()):
                 idx = idx[np.argsort(ts, kind="stable")]  # in time order; ties in the order they came
             node = self.nodes[nid]
@@ -518,7 +639,7 @@ class Runtime:
             lo, hi = (int(nxt.min()), int(nxt.max())) if len(nxt) else (-1, -1)
             if lo == hi and lo >= 0 and not v.any():  # the common case: all go on to one node
                 pending[lo].append(idx)
-                head[lo] = min(head[lo], r.words[idx, 0].min() if node.delays else r.words[idx[0], 0])
+                head[lo] = min(head[lo], r.ts[idx].min() if node.delays else r.ts[idx[0]])
                 continue
             done = (v != FWD) | (nxt < 0)
             r.verdict[idx[done]] = v[done]
@@ -532,7 +653,7 @@ class Runtime:
                 for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
                     t = int(target)
                     pending[t].append(part)
-                    head[t] = min(head[t], r.words[part, 0].min())
+                    head[t] = min(head[t], r.ts[part].min())
         return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
 
     # ---- what the runs leave behind ----------------------------------------------------------
@@ -548,18 +669,20 @@ class Runtime:
         return {n.name: packet_counters([int(c) for c in n.counts]) for n in self.nodes}
 
     def count_cross_az(self, me: int, to_subnet: I, length: npt.NDArray[np.uint16], ok: npt.NDArray[np.bool_]) -> None:
-        src_az = self.subnets[me].az
+        """Count packets and bytes routed from subnet ``me`` into another zone, by pair of zones."""
+        zone = self.subnet_zone
         m = ok & (to_subnet >= 0)
+        m[m] = zone[to_subnet[m]] != zone[me]
         if not m.any():
             return
-        for t in np.unique(to_subnet[m]):
-            az = self.subnets[int(t)].az
-            if az == src_az:
-                continue
-            sel = m & (to_subnet == t)
-            row = self._cross.setdefault((src_az, az), [0, 0])
-            row[0] += int(sel.sum())
-            row[1] += int(length[sel].astype(np.uint64).sum())
+        dest = zone[to_subnet[m]]
+        nz = len(self.zones)
+        packets = np.bincount(dest, minlength=nz)
+        octets = np.bincount(dest, weights=length[m].astype(np.float64), minlength=nz)
+        for z in np.flatnonzero(packets):
+            row = self._cross.setdefault((self.zones[zone[me]], self.zones[z]), [0, 0])
+            row[0] += int(packets[z])
+            row[1] += int(octets[z])
 
     def cross_az(self) -> dict[tuple[str, str], dict[str, int]]:
         return {k: {"packets": p, "bytes": b} for k, (p, b) in sorted(self._cross.items())}

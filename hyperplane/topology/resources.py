@@ -48,6 +48,7 @@ class Vpc:
         self.subnets: list[Subnet] = []
         self.security_groups: list[SecurityGroup] = []
         self.internet_gateway: InternetGateway | None = None
+        self.load_balancers: list[LoadBalancerResource] = []
         self.default_network_acl = NetworkAcl(self, network._new_id("acl"), default=True)
         self.network_acls: list[NetworkAcl] = [self.default_network_acl]
         self.default_security_group = SecurityGroup(self, network._new_id("sg"), "default", ingress=(), self_ingress=True)
@@ -106,6 +107,24 @@ class Vpc:
         g = SecurityGroup(self, self.network._new_id("sg"), name, ingress=ingress, egress=egress)
         self.security_groups.append(g)
         return g
+
+    def add_network_load_balancer(
+        self,
+        name: str,
+        subnets: Sequence[Subnet],
+        listeners: Sequence[tuple[int, str]],
+        targets: Sequence[tuple[Instance | NetworkInterface, int]],
+        *,
+        public_ips: Sequence[str] | None = None,
+        **config: Any,
+    ) -> LoadBalancerResource:
+        """A Network Load Balancer with a node in each of ``subnets`` (one per zone), the engine's
+        ``hp.NetworkLoadBalancer`` inside (``config``: its keyword arguments, ``cross_zone=``, ...).
+        ``targets`` are instances (their primary interface) or interfaces, with a port; a target's
+        zone is its subnet's. ``public_ips`` (one per subnet) makes it internet-facing."""
+        lb = LoadBalancerResource(self, self.network._new_id("nlb"), name, subnets, listeners, targets, public_ips, config)
+        self.load_balancers.append(lb)
+        return lb
 
     def add_network_acl(self) -> NetworkAcl:
         """A custom network ACL: only the default rule ``*`` until rules are added, so it denies
@@ -224,6 +243,58 @@ class NatGatewayResource:
 
     def __repr__(self) -> str:
         return f"NatGatewayResource({self.id}, {self.subnet.id}, public_ips={[dotted(a) for a in self.public_ips]})"
+
+
+class LoadBalancerResource:
+    """A Network Load Balancer: a node address per zone (private, and public when internet-facing),
+    listeners, targets, and the engine's stage configuration. The stage is built by the packet path."""
+
+    def __init__(
+        self,
+        vpc: Vpc,
+        lb_id: str,
+        name: str,
+        subnets: Sequence[Subnet],
+        listeners: Sequence[tuple[int, str]],
+        targets: Sequence[tuple[Instance | NetworkInterface, int]],
+        public_ips: Sequence[str] | None,
+        config: dict[str, Any],
+    ) -> None:
+        self.vpc, self.id, self.name = vpc, lb_id, name
+        if not subnets:
+            raise ValueError(f"{lb_id}: subnets must list at least one subnet")
+        zones = [s.az for s in subnets]
+        if len(set(zones)) != len(zones):
+            raise ValueError(f"{lb_id}: subnets must be in different zones (one node per zone), not {zones}")
+        for s in subnets:
+            if s.vpc is not vpc:
+                raise ValueError(f"{lb_id}: subnet {s.id} belongs to {s.vpc.id}, not {vpc.id}")
+        if public_ips is not None and len(public_ips) != len(subnets):
+            raise ValueError(f"{lb_id}: public_ips must give one address per subnet ({len(subnets)}), not {len(public_ips)}")
+        bad = sorted({"listeners", "targets", "zones", "seed"} & set(config))
+        if bad:
+            raise ValueError(f"{lb_id}: {', '.join(bad)} come from the topology, not from the stage's configuration")
+        self.subnets = list(subnets)
+        self.listeners = list(listeners)
+        self.nodes = [s.allocate(None, f"{lb_id}: node in {s.id}") for s in subnets]
+        net = vpc.network
+        self.public_ips = [net._claim_public(a, f"{lb_id}: public_ips") for a in public_ips] if public_ips else []
+        self.targets: list[tuple[NetworkInterface, int]] = []
+        for t, port in targets:
+            eni = t.primary_interface if isinstance(t, Instance) else t
+            if not isinstance(eni, NetworkInterface):
+                raise TypeError(f"{lb_id}: a target is an Instance or a NetworkInterface with a port, not {t!r}")
+            if eni.subnet.vpc is not vpc:
+                raise ValueError(f"{lb_id}: target {eni.id} is in {eni.subnet.vpc.id}, not {vpc.id}")
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                raise ValueError(f"{lb_id}: target port must be in 1..65535, not {port!r}")
+            self.targets.append((eni, port))
+        self.unhealthy: set[tuple[str, int]] = set()
+        """Targets, as (interface id, port), whose health checks fail when the stage starts."""
+        self.config = dict(config)
+
+    def __repr__(self) -> str:
+        return f"LoadBalancerResource({self.id}, {self.name!r}, nodes={[dotted(a) for a in self.nodes]})"
 
 
 RuleSpec = tuple[object, object, "str | SecurityGroup"]
