@@ -322,3 +322,32 @@ def test_network_load_balancer_from_the_internet_and_back() -> None:
     assert (hp.ip_str(int(back["src_ip"])), int(back["src_port"])) == ("198.51.100.81", 443)
     assert net.counters[lb.id]["packets"] == 2
     check(net, packets([(2000, c, 50001, "198.51.100.81", 80, TCP, SYN)]), [(V.DROP_NO_LISTENER, lb.id)])
+
+
+def test_bandwidth_beyond_the_region_is_capped() -> None:
+    """The catalog's scope ceilings (AWS, "Amazon EC2 instance network bandwidth": "an aggregate
+    bandwidth quota of 5 Gbps if the target is not in the same Region, including traffic to AWS
+    Direct Connect or the internet", earlier revision; 5 Gbps for c5.9xlarge): 8 Gbps to the internet
+    is held to 5 (queued, then dropped), the same 8 Gbps to another instance in the VPC is not."""
+    results = {}
+    for where in ("internet", "vpc"):
+        net = hp.Network(seed=9)
+        vpc = net.add_vpc("10.3.0.0/16")
+        sub = vpc.add_subnet("10.3.0.0/24", az="us-east-1a")
+        sub.route_table.add_route("0.0.0.0/0", vpc.add_internet_gateway())
+        sg = vpc.add_security_group("all", ingress=[("all", None, "0.0.0.0/0")])
+        src = sub.add_instance("c5.9xlarge", security_groups=[sg], public_ip="198.51.100.90")
+        sub.add_instance("c5.9xlarge", security_groups=[sg])  # 10.3.0.5
+        n = 60_000  # 1500-byte packets at 8 Gbps over 64 flows (each well under 5 Gbps): 90 ms
+        b = hp.empty(n)
+        b["ts"] = (np.arange(n) * 1500 * 8 / 8e9 * 1e9).astype(np.uint64)
+        b["src_ip"], b["src_port"] = src.private_ip, 10_000 + np.arange(n) % 64
+        b["dst_ip"] = hp.ip("192.0.2.10") if where == "internet" else hp.ip("10.3.0.5")
+        b["dst_port"], b["proto"], b["length"] = 443, UDP, 1500
+        res = net.process(b)
+        results[where] = (res, net.interface_counters(src.primary_interface))
+    (res, c), (res_vpc, c_vpc) = results["internet"], results["vpc"]
+    assert c["bw_out_allowance_exceeded"] > 0 and (res.verdict == V.DROP_BW_OUT_ALLOWANCE).sum() > 0
+    delivered = (res.verdict == F).sum() * 1500 * 8 / 0.09
+    assert delivered < 5.5e9
+    assert c_vpc["bw_out_allowance_exceeded"] == 0 and (res_vpc.verdict == F).all()

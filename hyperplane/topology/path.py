@@ -184,6 +184,24 @@ class EniNode(Node):
             return v, np.full(len(idx), -1, dtype=np.int64)
         dst = r.pk["dst_ip"][idx]
         local = _in(Cidr.parse(LINK_LOCAL[0], "link_local"), dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
+        scope = self.rt.scope_allowance(self.eni)
+        if scope is not None:
+            # Beyond the region (every address outside the network's VPCs): the type's aggregate
+            # ceiling for that scope, as a second allowance after the interface's own.
+            away = ok & ~local
+            for vpc in self.rt.net.vpcs:
+                away &= ~_in(vpc.cidr, dst)
+            if away.any():
+                pos = np.flatnonzero(away)
+                pos = pos[np.argsort(r.ts[idx[pos]], kind="stable")]  # in time order after the first delays
+                sel = idx[pos]
+                res2 = scope.process(gather(r, sel))
+                moved2 = r.ts[sel] + res2.delay_ns
+                r.ts[sel] = moved2
+                r.words[sel, 0] = moved2
+                r.delay[sel] += res2.delay_ns
+                v = v.copy()
+                v[pos] = res2.verdict
         nxt = np.where(local, -1, self.rt.sg_out[self.rt.eni_index[self.eni.id]])
         return v, nxt.astype(np.int64)
 
@@ -480,6 +498,25 @@ class Runtime:
             self._interfaces[key] = iface
         return self._interfaces[key]
 
+    def scope_allowance(self, eni: NetworkInterface) -> Interface | None:
+        """The aggregate allowance out of the region (the catalog's ``bw_elsewhere_gbps``: to other
+        Regions, an internet gateway or Direct Connect), when it is below the type's own bandwidth;
+        None otherwise. It is one more ``hp.ena.Interface`` holding only that bandwidth (no packet
+        rate, no link-local, no added latency); what it queues or drops counts as
+        ``bw_out_allowance_exceeded``."""
+        key = f"{eni.id}/elsewhere"
+        if key not in self._interfaces:
+            t = eni.instance.instance_type
+            if t.bw_elsewhere_gbps >= max(t.baseline_gbps, t.burst_gbps):
+                return None
+            self._interfaces[key] = Interface(
+                t, direction="out", conntrack=False, link_local=[], seed=self._seed(key),
+                placement_group=eni.instance.placement_group is not None,
+                baseline_gbps=t.bw_elsewhere_gbps, burst_gbps=t.bw_elsewhere_gbps,
+                pps=2**40, latency_us=1e-4,  # no packet-rate limit; rounds to 0 ns
+            )
+        return self._interfaces[key]
+
     def tracker(self, eni: NetworkInterface) -> ConnTrack:
         if eni.id not in self._trackers:
             self._trackers[eni.id] = ConnTrack(
@@ -689,7 +726,7 @@ class Runtime:
 
     def interface_counters(self, eni: NetworkInterface) -> dict[str, int]:
         out = dict.fromkeys(COUNTERS, 0)
-        for way in ("out", "in"):
+        for way in ("out", "in", "elsewhere"):
             iface = self._interfaces.get(f"{eni.id}/{way}")
             if iface is not None:
                 for name, n in iface.counters.items():
