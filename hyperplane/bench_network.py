@@ -108,7 +108,15 @@ def _alone(node: P.Node) -> Callable[[Batch], object]:
     rt = node.rt
     if isinstance(node, P.EniNode):
         iface = rt.interface(node.eni, node.out)
-        return iface.process
+        scope = rt.scope_allowance(node.eni) if node.out else None
+        if scope is None:
+            return iface.process
+
+        def ena(b: Batch) -> object:
+            iface.process(b)
+            return scope.process(b)  # all the benchmark's traffic out leaves the region
+
+        return ena
     if isinstance(node, P.SgNode):
         k = rt.eni_index[node.eni.id]
         rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if node.out else (rt.sg_ingress[k], rt.sg_egress[k])

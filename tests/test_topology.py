@@ -322,6 +322,10 @@ def test_network_load_balancer_from_the_internet_and_back() -> None:
     assert (hp.ip_str(int(back["src_ip"])), int(back["src_port"])) == ("198.51.100.81", 443)
     assert net.counters[lb.id]["packets"] == 2
     check(net, packets([(2000, c, 50001, "198.51.100.81", 80, TCP, SYN)]), [(V.DROP_NO_LISTENER, lb.id)])
+    e = net.explain(c, "198.51.100.81", 443, "tcp")
+    eni = ib.primary_interface.id
+    assert e.reachable and [h for h, _ in e.hops][-4:] == [lb.id, "subnet-4/acl-in", f"{eni}/sg-in", f"{eni}/ena-in"], str(e)
+    assert net.explain(c, "198.51.100.81", 80, "tcp").blocked_by == f"{lb.id}: no listener on port 80"
 
 
 def test_bandwidth_beyond_the_region_is_capped() -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hyperplane.topology.addresses import Cidr, address, dotted
-from hyperplane.topology.resources import InternetGateway, NatGatewayResource, NetworkInterface, Subnet
+from hyperplane.topology.resources import InternetGateway, LoadBalancerResource, NatGatewayResource, NetworkInterface, Subnet
 from hyperplane.topology.rules import acl_decide, first_match, longest_prefix, protocol
 
 if TYPE_CHECKING:
@@ -109,9 +109,12 @@ class _Walk:
         self.hop(name, f"route {r.cidr} -> {r.target_name}")
         if t == "local":
             eni = self._eni(dst)
-            if eni is None:
+            if eni is not None:
+                return self.arrive(eni, src, s)
+            node = self._lb_node(dst)
+            if node is None:
                 return self.block(name, f"no interface holds {dotted(dst)}")
-            return self.arrive(eni, src, s)
+            return self.balance(node[0], node[1], src, s)
         if isinstance(t, InternetGateway):
             pub = self._public_of(src)
             if pub is None:
@@ -124,6 +127,30 @@ class _Walk:
             return self.e
         self.hop(t.id, f"source {dotted(src)} as {dotted(t.public_ips[0])}")
         return self.route(t.subnet, t.public_ips[0], dst)
+
+    def balance(self, lb: LoadBalancerResource, zone: Subnet, src: int, from_subnet: Subnet | None) -> Explanation:
+        """Through a load balancer's node in ``zone`` to the first of the zone's targets (the model's
+        stand-in for "some target": the choice per flow is the packet path's)."""
+        if from_subnet is not zone and not self.acl(zone, False, src):
+            return self.e
+        if not any(port == self.e.port for port, _ in lb.listeners):
+            return self.block(lb.id, f"no listener on port {self.e.port}")
+        cross = lb.config.get("cross_zone", False)
+        targets = [(e, p) for e, p in lb.targets if cross or e.subnet.az == zone.az]
+        if not targets:
+            return self.block(lb.id, f"no target in {zone.az}")
+        eni, port = targets[0]
+        self.hop(lb.id, f"to a target, e.g. {eni.id} port {port} ({len(targets)} in reach)")
+        self.port = np.array([port], dtype=np.uint16)
+        return self.arrive(eni, src, zone)
+
+    def _lb_node(self, a: int) -> tuple[LoadBalancerResource, Subnet] | None:
+        for v in self.net.vpcs:
+            for lb in v.load_balancers:
+                for s, node, k in zip(lb.subnets, lb.nodes, range(len(lb.nodes))):
+                    if a == node or (lb.public_ips and lb.public_ips[k] == a):
+                        return lb, s
+        return None
 
     def _eni(self, a: int) -> NetworkInterface | None:
         return next((e for e in self.net.interfaces if a in e.private_ips), None)
@@ -160,6 +187,13 @@ def explain(net: Network, src: str, dst: str, port: int, proto: str | int) -> Ex
                 return w.block("internet", f"{cand.subnet.vpc.id} has no internet gateway")
             w.hop(gw.id, f"destination {dst} as {dotted(cand.private_ip)}")
             return w.arrive(cand, s, None)
+    node = w._lb_node(d)
+    if node is not None and node[0].public_ips:
+        gw = node[0].vpc.internet_gateway
+        if gw is None:
+            return w.block("internet", f"{node[0].vpc.id} has no internet gateway")
+        w.hop(gw.id, f"destination {dst} as {dotted(node[0].nodes[node[0].subnets.index(node[1])])}")
+        return w.balance(node[0], node[1], s, None)
     if any(d in g.public_ips for g in net.nat_gateways):
         return w.block("internet", f"{dst} is a NAT gateway's address: it takes only replies to connections from inside")
     return w.block("internet", f"no resource in the network has the public address {dst}")
