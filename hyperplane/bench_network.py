@@ -21,7 +21,7 @@ import numpy as np
 
 from hyperplane.packets import Batch, TcpFlag, empty, ip
 from hyperplane.topology import Network
-from hyperplane.topology import path as P
+from hyperplane.topology import nodes as P
 from hyperplane.topology.rules import acl_decide, first_match, longest_prefix, untracked
 
 WINDOW_NS = 60 * 10**9

@@ -6,7 +6,8 @@ an internet gateway, the internet). A node takes all its pending packets at once
 ``ts``, makes one call into the engine or a few whole-array numpy operations, and hands each packet
 on by index: to the next node, or to its verdict. The scheduler then runs the node whose earliest
 pending packet is earliest (ties by the hop order), until no packet is pending. No Python runs per
-packet: the loop runs once per node call, and a node takes every packet pending at it.
+packet: the loop runs once per node call, and a node takes every packet pending at it. The node
+classes are in ``nodes.py``; this file builds the graph and the stages, and runs it.
 
 The per-packet state is a handful of arrays over the batch: the packets themselves (rewritten by NAT
 and the internet gateway; ``ts`` moved on by an interface's delay), the verdict and the hop that
@@ -35,29 +36,29 @@ from hyperplane.conntrack import ConnTrack, Timeouts
 from hyperplane.ena.interface import COUNTERS, LINK_LOCAL, Interface
 from hyperplane.nat import NatGateway
 from hyperplane.nlb import NetworkLoadBalancer
-from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
-from hyperplane.topology.addresses import Cidr, dotted
-from hyperplane.topology.resources import (
-    InternetGateway,
-    LoadBalancerResource,
-    NatGatewayResource,
-    NetworkInterface,
-    Subnet,
-    Vpc,
+from hyperplane.packets import PACKET_DTYPE, Batch
+from hyperplane.topology.addresses import dotted
+from hyperplane.topology.resources import LoadBalancerResource, NatGatewayResource, NetworkInterface
+from hyperplane.topology.nodes import (
+    FWD,
+    NV,
+    AclNode,
+    EniNode,
+    I,
+    IgwNode,
+    InternetNode,
+    NatNode,
+    NlbNode,
+    Node,
+    RouteNode,
+    Run,
+    SgNode,
+    SourceNode,
+    V,
+    gather,
 )
-from hyperplane.topology.rules import ALLOW_ALL, SgMatch, acl_decide, first_match, longest_prefix, untracked
-from hyperplane.verdict import Verdict, packet_counters
-
-V = npt.NDArray[np.uint8]
-I = npt.NDArray[np.int64]
-NV = len(Verdict)
-FWD, PENDING = np.uint8(Verdict.FORWARD), np.uint8(255)
-MAX_ROUTE_LOOKUPS = 4
-"""The longest path the model has looks a route up three times (instance → NAT gateway → internet
-gateway, or back); a packet looked up more often is in a loop (``DROP_LOOP``)."""
-
-RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "nlb", "igw", "internet", "acl-in", "sg-in", "ena-in")
-
+from hyperplane.topology.rules import SgMatch
+from hyperplane.verdict import packet_counters
 
 class NetworkResult(NamedTuple):
     packets: Batch
@@ -69,378 +70,6 @@ class NetworkResult(NamedTuple):
     """The hop that decided the packet's fate (its name: ``net.hops[hop]``)."""
     delay_ns: npt.NDArray[np.uint64]
     """The delay it met on the way (ENA latency and queueing), up to its deciding hop."""
-
-
-class Run:
-    """One call's packets and their per-packet state."""
-
-    def __init__(self, batch: Batch, out: Batch | None) -> None:
-        n = len(batch)
-        if out is None:
-            self.pk = batch.copy()
-        else:
-            if out is not batch:
-                out[...] = batch
-            self.pk = out
-        self.words = self.pk.view(np.uint64).reshape(-1, 4)
-        self.ts = self.pk["ts"].copy()
-        """Each packet's ``ts``, kept contiguous beside the packets for the scheduler."""
-        self.verdict = np.full(n, PENDING, dtype=np.uint8)
-        self.hop = np.full(n, -1, dtype=np.int16)
-        self.delay = np.zeros(n, dtype=np.uint64)
-        self.then = np.full(n, -1, dtype=np.int64)
-        self.from_subnet = np.full(n, -1, dtype=np.int64)
-        self.lookups = np.zeros(n, dtype=np.uint8)
-        self.leaving = np.zeros(n, dtype=np.bool_)
-        self.entering = np.zeros(n, dtype=np.bool_)
-
-
-def gather(r: Run, idx: I) -> Batch:
-    """The packets ``idx`` as a new contiguous batch: 32-byte rows copied as four words each
-    (numpy copies structured records field by field, several times slower)."""
-    out: Batch = r.words[idx].view(PACKET_DTYPE).reshape(-1)
-    return out
-
-
-def scatter(r: Run, idx: I, batch: Batch) -> None:
-    """Write ``batch`` back over the packets ``idx``."""
-    r.words[idx] = batch.view(np.uint64).reshape(-1, 4)
-
-
-class Node:
-    """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
-    node it goes to next (-1: it has arrived)."""
-
-    kind = "source"
-    delays = False
-    """Whether the node moves packets' ``ts`` on (then its output is no longer known to be in order)."""
-
-    def __init__(self, rt: Runtime, name: str) -> None:
-        self.rt, self.name = rt, name
-        self.rank = RANKS.index(self.kind)
-        self.counts = np.zeros(NV, dtype=np.uint64)
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        raise NotImplementedError
-
-
-def _lookup(keys: npt.NDArray[Any], values: I, x: npt.NDArray[Any]) -> I:
-    """values[k] where keys[k] == x, else -1 (``keys`` sorted)."""
-    if len(keys) == 0:
-        return np.full(len(x), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
-    return np.where(keys[pos] == x, values[pos], -1)
-
-
-def _in(c: Cidr, x: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
-    out: npt.NDArray[np.bool_] = (x & np.uint32(c.mask)) == np.uint32(c.base)
-    return out
-
-
-class SourceNode(Node):
-    """Where every packet starts: at the interface that holds its source address, or at the
-    internet when the source is outside every VPC."""
-
-    kind = "source"
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        rt = self.rt
-        src = r.pk["src_ip"][idx]
-        eni = _lookup(rt.priv_keys, rt.priv_eni, src)
-        nxt = np.full(len(idx), -1, dtype=np.int64)
-        has = eni >= 0
-        nxt[has] = rt.ena_out[eni[has]]
-        inside = np.zeros(len(idx), dtype=np.bool_)
-        for v in rt.net.vpcs:
-            inside |= _in(v.cidr, src)
-        outside = ~has & ~inside
-        if outside.any():
-            nxt[np.flatnonzero(outside)[_lookup(rt.pub_keys, rt.pub_kind, src[outside]) < 0]] = rt.internet
-        v = np.where(nxt >= 0, FWD, np.uint8(Verdict.DROP_NOT_ROUTED))
-        return v.astype(np.uint8), nxt
-
-
-class EniNode(Node):
-    """An interface's ENA allowances, one ``hp.ena.Interface`` per direction (see
-    ``Runtime.interface``). Packets out to link-local services end here (the card answers them)."""
-
-    delays = True
-
-    def __init__(self, rt: Runtime, eni: NetworkInterface, out: bool) -> None:
-        self.kind = "ena-out" if out else "ena-in"
-        super().__init__(rt, f"{eni.id}/{self.kind}")
-        self.eni, self.out = eni, out
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        iface = self.rt.interface(self.eni, self.out)
-        res = iface.process(gather(r, idx))
-        v = res.verdict
-        ok = v == FWD
-        moved = r.ts[idx] + res.delay_ns
-        r.ts[idx] = moved
-        r.words[idx, 0] = moved  # ts is the record's first word; a dropped packet's delay is 0
-        r.delay[idx[ok]] += res.delay_ns[ok]
-        if not self.out:
-            return v, np.full(len(idx), -1, dtype=np.int64)
-        dst = r.pk["dst_ip"][idx]
-        local = _in(Cidr.parse(LINK_LOCAL[0], "link_local"), dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
-        scope = self.rt.scope_allowance(self.eni)
-        if scope is not None:
-            # Beyond the region (every address outside the network's VPCs): the type's aggregate
-            # ceiling for that scope, as a second allowance after the interface's own.
-            away = ok & ~local
-            for vpc in self.rt.net.vpcs:
-                away &= ~_in(vpc.cidr, dst)
-            if away.any():
-                pos = np.flatnonzero(away)
-                pos = pos[np.argsort(r.ts[idx[pos]], kind="stable")]  # in time order after the first delays
-                sel = idx[pos]
-                res2 = scope.process(gather(r, sel))
-                moved2 = r.ts[sel] + res2.delay_ns
-                r.ts[sel] = moved2
-                r.words[sel, 0] = moved2
-                r.delay[sel] += res2.delay_ns
-                v = v.copy()
-                v[pos] = res2.verdict
-        nxt = np.where(local, -1, self.rt.sg_out[self.rt.eni_index[self.eni.id]])
-        return v, nxt.astype(np.int64)
-
-
-class SgNode(Node):
-    """An interface's security groups, stateful on the engine's ConnTrack (one tracker per
-    interface, in both directions, with EC2's security-group timeouts and the type's size)."""
-
-    def __init__(self, rt: Runtime, eni: NetworkInterface, out: bool) -> None:
-        self.kind = "sg-out" if out else "sg-in"
-        super().__init__(rt, f"{eni.id}/{self.kind}")
-        self.eni, self.out = eni, out
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        rt, k = self.rt, self.rt.eni_index[self.eni.id]
-        rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if self.out else (rt.sg_ingress[k], rt.sg_egress[k])
-        p = gather(r, idx)
-        peer = p["dst_ip"] if self.out else p["src_ip"]
-        found, anywhere = first_match(rules, p["proto"], p["dst_port"], peer)
-        allowed = found >= 0
-        tracked = ~(untracked(other, p["proto"], anywhere) & allowed)
-        v = np.full(len(idx), FWD, dtype=np.uint8)
-        if tracked.any():
-            sub = p if tracked.all() else p[tracked]
-            if not allowed.all():
-                sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
-            cv = rt.tracker(self.eni).process(sub).verdict
-            a = allowed[tracked]
-            tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
-                          np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
-            v[tracked] = tv
-        nxt = rt.acl_out[rt.subnet_index[self.eni.subnet.id]] if self.out else rt.ena_in[k]
-        return v, np.full(len(idx), nxt, dtype=np.int64)
-
-
-class AclNode(Node):
-    """A subnet's network ACL, stateless, for traffic leaving (out) or entering (in) the subnet;
-    traffic that stays inside the subnet does not meet it."""
-
-    def __init__(self, rt: Runtime, subnet: Subnet, out: bool) -> None:
-        self.kind = "acl-out" if out else "acl-in"
-        super().__init__(rt, f"{subnet.id}/{self.kind}")
-        self.subnet, self.out = subnet, out
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        rt, s = self.rt, self.subnet
-        acl = s.network_acl
-        entries = acl.egress if self.out else acl.ingress
-        nxt = np.full(len(idx), rt.route[rt.subnet_index[s.id]], dtype=np.int64) if self.out else r.then[idx]
-        if entries and entries[0].allow and entries[0].match == ALLOW_ALL:
-            return np.zeros(len(idx), dtype=np.uint8), nxt  # its first rule allows everything
-        pk = r.pk
-        peer = pk["dst_ip"][idx] if self.out else pk["src_ip"][idx]
-        stays = _in(s.cidr, peer) if self.out else r.from_subnet[idx] == rt.subnet_index[s.id]
-        _, allow = acl_decide(entries, pk["proto"][idx], pk["dst_port"][idx], peer)
-        v = np.where(stays | allow, FWD, np.uint8(Verdict.DROP_NETWORK_ACL)).astype(np.uint8)
-        return v, nxt
-
-
-class RouteNode(Node):
-    """A subnet's route table: longest prefix match on the destination, then the target's node."""
-
-    kind = "route"
-
-    def __init__(self, rt: Runtime, subnet: Subnet) -> None:
-        super().__init__(rt, f"{subnet.id}/{subnet.route_table.id}")
-        self.subnet = subnet
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        rt, s = self.rt, self.subnet
-        r.lookups[idx] += 1
-        me = rt.subnet_index[s.id]
-        r.from_subnet[idx] = me
-        dst = r.pk["dst_ip"][idx]
-        routes = s.route_table.routes
-        k = longest_prefix([x.cidr for x in routes], dst)
-        v = np.full(len(idx), np.uint8(Verdict.DROP_NO_ROUTE), dtype=np.uint8)
-        nxt = np.full(len(idx), -1, dtype=np.int64)
-        to_subnet = np.full(len(idx), -1, dtype=np.int64)
-        if len(rt.lbt_keys):
-            # A load balancer's target answering a flow: the reply goes back through its node.
-            key = (r.pk["src_ip"][idx].astype(np.uint64) << np.uint64(16)) | r.pk["src_port"][idx]
-            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
-            back = n >= 0
-            if back.any():
-                k[back] = -2
-                v[back], nxt[back] = FWD, rt.acl_in[rt.lbn_subnet[n[back]]]
-                to_subnet[back] = rt.lbn_subnet[n[back]]
-                r.then[idx[back]] = rt.lbn_node[n[back]]
-        for j, route in enumerate(routes):
-            m = k == j
-            if not m.any():
-                continue
-            t = route.target
-            if t == "local":
-                eni = _lookup(rt.priv_keys, rt.priv_eni, dst[m])
-                found = eni >= 0
-                mi = np.flatnonzero(m)
-                v[mi] = np.where(found, FWD, np.uint8(Verdict.DROP_UNREACHABLE))
-                lb = _lookup(rt.lbn_keys, rt.lbn_index, dst[m])
-                to_lb = ~found & (lb >= 0)
-                if to_lb.any():
-                    n = lb[to_lb]
-                    v[mi[to_lb]], nxt[mi[to_lb]], to_subnet[mi[to_lb]] = FWD, rt.acl_in[rt.lbn_subnet[n]], rt.lbn_subnet[n]
-                    r.then[idx[mi[to_lb]]] = rt.lbn_node[n]
-                e = eni[found]
-                r.then[idx[mi[found]]] = rt.sg_in[e]
-                nxt[mi[found]] = rt.acl_in[rt.eni_subnet[e]]
-                to_subnet[mi[found]] = rt.eni_subnet[e]
-            elif isinstance(t, InternetGateway):
-                v[m], nxt[m] = FWD, rt.igw[t.id]
-            elif isinstance(t, NatGatewayResource) and not t.deleted:
-                nat_subnet = rt.subnet_index[t.subnet.id]
-                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[nat_subnet], nat_subnet
-                r.then[idx[m]] = rt.nat[t.id]
-            else:
-                v[m] = Verdict.DROP_BLACKHOLE
-        v[r.lookups[idx] > MAX_ROUTE_LOOKUPS] = Verdict.DROP_LOOP
-        rt.count_cross_az(me, to_subnet, r.pk["length"][idx], v == FWD)
-        return v, nxt
-
-
-class NatNode(Node):
-    """A NAT gateway: the engine's ``hp.NatGateway``; what leaves it goes out through its subnet."""
-
-    kind = "nat"
-
-    def __init__(self, rt: Runtime, g: NatGatewayResource) -> None:
-        super().__init__(rt, g.id)
-        self.g = g
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        res = self.rt.nat_stage(self.g).process(gather(r, idx))
-        scatter(r, idx, res.packets)
-        nxt = self.rt.acl_out[self.rt.subnet_index[self.g.subnet.id]]
-        return res.verdict, np.where(res.verdict == FWD, nxt, -1).astype(np.int64)
-
-
-class NlbNode(Node):
-    """A Network Load Balancer: the engine's ``hp.NetworkLoadBalancer`` picks each new flow's target
-    and keeps it; the packet goes on through the node's subnet to the target. The stage models the
-    client-to-target direction only, so the way back is the topology's: a target's reply (from its
-    address and port) is routed to its zone's node, which answers from its own address and the
-    listener's port (the first listener's, when there are several), then out through its subnet."""
-
-    kind = "nlb"
-
-    def __init__(self, rt: Runtime, lb: LoadBalancerResource) -> None:
-        super().__init__(rt, lb.id)
-        self.lb = lb
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        rt = self.rt
-        p = gather(r, idx)
-        node = _lookup(rt.lbn_keys, rt.lbn_index, p["dst_ip"])
-        fwd = node >= 0
-        v = np.full(len(idx), FWD, dtype=np.uint8)
-        nxt = np.full(len(idx), -1, dtype=np.int64)
-        if fwd.any():
-            res = rt.lb_stage(self.lb).process(p[fwd] if not fwd.all() else p)
-            p[fwd] = res.packets
-            v[fwd] = res.verdict
-            nxt[fwd] = rt.route[rt.lbn_subnet[node[fwd]]]
-        back = ~fwd
-        if back.any():
-            key = (p["src_ip"][back].astype(np.uint64) << np.uint64(16)) | p["src_port"][back]
-            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
-            p["src_ip"][back] = rt.lbn_private[n]
-            p["src_port"][back] = self.lb.listeners[0][0]
-            nxt[back] = rt.acl_out[rt.lbn_subnet[n]]
-        scatter(r, idx, p)
-        return v, nxt
-
-
-class IgwNode(Node):
-    """An internet gateway: out, a private source becomes its public address (an interface's, or a
-    load balancer node's; a NAT gateway's packets are public already); in, a public destination
-    becomes the private one (an interface, a load balancer node) or goes to its NAT gateway."""
-
-    kind = "igw"
-
-    def __init__(self, rt: Runtime, igw: InternetGateway) -> None:
-        super().__init__(rt, igw.id)
-        self.vpc: Vpc = igw.vpc
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        rt = self.rt
-        p = gather(r, idx)
-        out = ~r.entering[idx]
-        r.entering[idx] = False
-        v = np.full(len(idx), FWD, dtype=np.uint8)
-        nxt = np.full(len(idx), rt.internet, dtype=np.int64)
-        # out: 1:1 translation of the source
-        k = _lookup(rt.eip_priv_keys, rt.eip_index, p["src_ip"])
-        translate = out & (k >= 0)
-        p["src_ip"][translate] = rt.eip_public[k[translate]]
-        is_nat = _lookup(rt.pub_keys, rt.pub_kind, p["src_ip"]) == 1
-        v[out & ~translate & ~is_nat] = Verdict.DROP_NO_PUBLIC_IP
-        r.leaving[idx[out]] = True
-        # in: to an interface's public address, or to a NAT gateway's
-        inn = ~out
-        kind = _lookup(rt.pub_keys, rt.pub_kind, p["dst_ip"])
-        owner = _lookup(rt.pub_keys, rt.pub_owner, p["dst_ip"])
-        to_eni = inn & (kind == 0)
-        e = owner[to_eni]
-        p["dst_ip"][to_eni] = rt.eni_private[e]
-        r.then[idx[to_eni]] = rt.sg_in[e]
-        nxt[to_eni] = rt.acl_in[rt.eni_subnet[e]]
-        to_nat = inn & (kind == 1)
-        g = owner[to_nat]
-        r.then[idx[to_nat]] = rt.nat_by_index[g]
-        nxt[to_nat] = rt.acl_in[rt.nat_subnet[g]]
-        to_lb = inn & (kind == 2)
-        n = owner[to_lb]
-        p["dst_ip"][to_lb] = rt.lbn_private[n]
-        r.then[idx[to_lb]] = rt.lbn_node[n]
-        nxt[to_lb] = rt.acl_in[rt.lbn_subnet[n]]
-        v[inn & (kind < 0)] = Verdict.DROP_UNREACHABLE
-        r.from_subnet[idx[inn]] = -1
-        scatter(r, idx, p)
-        return v, nxt
-
-
-class InternetNode(Node):
-    """The internet: where packets leaving through an internet gateway arrive, and where packets from
-    outside every VPC start, sent to the gateway of the VPC that holds their public destination."""
-
-    kind = "internet"
-
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
-        rt = self.rt
-        leaving = r.leaving[idx]
-        dst = r.pk["dst_ip"][idx]
-        vpc = _lookup(rt.pub_keys, rt.pub_vpc, dst)
-        gw = np.where(vpc >= 0, rt.vpc_igw[np.maximum(vpc, 0)], -1)
-        nxt = np.where(leaving, -1, gw).astype(np.int64)
-        r.entering[idx[~leaving]] = True
-        v = np.where(leaving | (gw >= 0), FWD, np.uint8(Verdict.DROP_UNREACHABLE)).astype(np.uint8)
-        return v, nxt
 
 
 def check_batch(batch: object) -> None:
