@@ -80,7 +80,7 @@ def scatter(r: Run, idx: I, batch: Batch) -> None:
 
 class Node:
     """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
-    node it goes to next (-1: it has arrived)."""
+    node it goes to next (-1: it has arrived), as an array or, when it is the same for all, an int."""
 
     kind = "source"
     delays = False
@@ -91,7 +91,7 @@ class Node:
         self.rank = RANKS.index(self.kind)
         self.counts = np.zeros(NV, dtype=np.uint64)
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         raise NotImplementedError
 
 
@@ -114,7 +114,7 @@ class SourceNode(Node):
 
     kind = "source"
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt = self.rt
         src = r.pk["src_ip"][idx]
         eni = _lookup(rt.priv_keys, rt.priv_eni, src)
@@ -142,7 +142,7 @@ class EniNode(Node):
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         iface = self.rt.interface(self.eni, self.out)
         res = iface.process(gather(r, idx))
         v = res.verdict
@@ -152,7 +152,7 @@ class EniNode(Node):
         r.words[idx, 0] = moved  # ts is the record's first word; a dropped packet's delay is 0
         r.delay[idx[ok]] += res.delay_ns[ok]
         if not self.out:
-            return v, np.full(len(idx), -1, dtype=np.int64)
+            return v, -1
         dst = r.pk["dst_ip"][idx]
         local = _in(Cidr.parse(LINK_LOCAL[0], "link_local"), dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
         scope = self.rt.scope_allowance(self.eni)
@@ -186,7 +186,7 @@ class SgNode(Node):
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt, k = self.rt, self.rt.eni_index[self.eni.id]
         rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if self.out else (rt.sg_ingress[k], rt.sg_egress[k])
         p = gather(r, idx)
@@ -204,8 +204,7 @@ class SgNode(Node):
             tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
                           np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
             v[tracked] = tv
-        nxt = rt.acl_out[rt.subnet_index[self.eni.subnet.id]] if self.out else rt.ena_in[k]
-        return v, np.full(len(idx), nxt, dtype=np.int64)
+        return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]] if self.out else rt.ena_in[k])
 
 
 class AclNode(Node):
@@ -217,11 +216,11 @@ class AclNode(Node):
         super().__init__(rt, f"{subnet.id}/{self.kind}")
         self.subnet, self.out = subnet, out
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt, s = self.rt, self.subnet
         acl = s.network_acl
         entries = acl.egress if self.out else acl.ingress
-        nxt = np.full(len(idx), rt.route[rt.subnet_index[s.id]], dtype=np.int64) if self.out else r.then[idx]
+        nxt: I | int = int(rt.route[rt.subnet_index[s.id]]) if self.out else r.then[idx]
         if entries and entries[0].allow and entries[0].match == ALLOW_ALL:
             return np.zeros(len(idx), dtype=np.uint8), nxt  # its first rule allows everything
         pk = r.pk
@@ -241,7 +240,7 @@ class RouteNode(Node):
         super().__init__(rt, f"{subnet.id}/{subnet.route_table.id}")
         self.subnet = subnet
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt, s = self.rt, self.subnet
         r.lookups[idx] += 1
         me = rt.subnet_index[s.id]
@@ -304,11 +303,11 @@ class NatNode(Node):
         super().__init__(rt, g.id)
         self.g = g
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         res = self.rt.nat_stage(self.g).process(gather(r, idx))
         scatter(r, idx, res.packets)
         nxt = self.rt.acl_out[self.rt.subnet_index[self.g.subnet.id]]
-        return res.verdict, np.where(res.verdict == FWD, nxt, -1).astype(np.int64)
+        return res.verdict, int(nxt)  # the dropped end here whatever their next
 
 
 class NlbNode(Node):
@@ -324,7 +323,7 @@ class NlbNode(Node):
         super().__init__(rt, lb.id)
         self.lb = lb
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt = self.rt
         p = gather(r, idx)
         node = _lookup(rt.lbn_keys, rt.lbn_index, p["dst_ip"])
@@ -358,7 +357,7 @@ class IgwNode(Node):
         super().__init__(rt, igw.id)
         self.vpc: Vpc = igw.vpc
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt = self.rt
         p = gather(r, idx)
         out = ~r.entering[idx]
@@ -402,7 +401,7 @@ class InternetNode(Node):
 
     kind = "internet"
 
-    def run(self, r: Run, idx: I) -> tuple[V, I]:
+    def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt = self.rt
         leaving = r.leaving[idx]
         dst = r.pk["dst_ip"][idx]

@@ -281,32 +281,43 @@ class Runtime:
                 raise ValueError("out must be writable and C-contiguous")
         self.compile()
         r = Run(batch, out)
-        pending: list[list[I]] = [[] for _ in self.nodes]
+        # Per node, the parts pending there, each with whether it is known to be in time order (what
+        # a node that delays nothing hands on keeps the order it was taken in).
+        pending: list[list[tuple[I, bool]]] = [[] for _ in self.nodes]
         head = np.full(len(self.nodes), np.iinfo(np.uint64).max, dtype=np.uint64)
         ranks = np.array([n.rank for n in self.nodes], dtype=np.uint64)
         if len(batch):
-            pending[self.source].append(np.arange(len(batch), dtype=np.int64))
+            pending[self.source].append((np.arange(len(batch), dtype=np.int64), True))
             head[self.source] = r.ts[0]
         while any(pending):
             # The node whose earliest pending packet is earliest goes next (ties: by rank).
             nid = int(np.lexsort((ranks, head))[0])
             parts = pending[nid]
-            idx = parts[0] if len(parts) == 1 else np.concatenate(parts)
             pending[nid] = []
             head[nid] = np.iinfo(np.uint64).max
-            ts = r.ts[idx]
-            if len(parts) > 1 or bool((ts[1:] < ts[:-1]).any()):
-                idx = idx[np.argsort(ts, kind="stable")]  # in time order; ties in the order they came
+            if len(parts) == 1 and parts[0][1]:
+                idx = parts[0][0]
+            else:
+                idx = parts[0][0] if len(parts) == 1 else np.concatenate([x for x, _ in parts])
+                ts = r.ts[idx]
+                if len(parts) > 1 or bool((ts[1:] < ts[:-1]).any()):
+                    idx = idx[np.argsort(ts, kind="stable")]  # in time order; ties in the order they came
             node = self.nodes[nid]
             if self.record is not None:
                 self.record.append((node, gather(r, idx)))
             v, nxt = node.run(r, idx)
-            node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
-            lo, hi = (int(nxt.min()), int(nxt.max())) if len(nxt) else (-1, -1)
-            if lo == hi and lo >= 0 and not v.any():  # the common case: all go on to one node
-                pending[lo].append(idx)
-                head[lo] = min(head[lo], r.ts[idx].min() if node.delays else r.ts[idx[0]])
-                continue
+            ordered = not node.delays
+            dropped = bool(v.any())
+            if not dropped:
+                node.counts[0] += np.uint64(len(idx))
+            else:
+                node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
+            if isinstance(nxt, int):
+                if nxt >= 0 and not dropped:  # the common case: all go on to one node
+                    pending[nxt].append((idx, ordered))
+                    head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
+                    continue
+                nxt = np.full(len(idx), nxt, dtype=np.int64)
             done = (v != FWD) | (nxt < 0)
             r.verdict[idx[done]] = v[done]
             r.hop[idx[done]] = nid
@@ -318,8 +329,8 @@ class Runtime:
                 cuts = np.flatnonzero(np.diff(gn)) + 1
                 for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
                     t = int(target)
-                    pending[t].append(part)
-                    head[t] = min(head[t], r.ts[part].min())
+                    pending[t].append((part, ordered))
+                    head[t] = min(head[t], r.ts[part[0]] if ordered else r.ts[part].min())
         return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
 
     # ---- what the runs leave behind ----------------------------------------------------------
