@@ -103,6 +103,14 @@ def _lookup(keys: npt.NDArray[Any], values: I, x: npt.NDArray[Any]) -> I:
     return np.where(keys[pos] == x, values[pos], -1)
 
 
+def _find(keys: npt.NDArray[Any], x: npt.NDArray[Any]) -> I:
+    """The position of each of ``x`` in the sorted ``keys``, or -1."""
+    if len(keys) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
+    return np.where(keys[pos] == x, pos, -1)
+
+
 def _in(c: Cidr, x: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
     out: npt.NDArray[np.bool_] = (x & np.uint32(c.mask)) == np.uint32(c.base)
     return out
@@ -359,40 +367,59 @@ class IgwNode(Node):
 
     def run(self, r: Run, idx: I) -> tuple[V, I | int]:
         rt = self.rt
-        p = gather(r, idx)
-        out = ~r.entering[idx]
-        r.entering[idx] = False
+        inn = r.entering[idx]
+        r.entering[idx[inn]] = False
         v = np.full(len(idx), FWD, dtype=np.uint8)
+        if not inn.any():  # all on their way out: only sources to translate
+            return self._out(r, idx, v), rt.internet
         nxt = np.full(len(idx), rt.internet, dtype=np.int64)
-        # out: 1:1 translation of the source
-        k = _lookup(rt.eip_priv_keys, rt.eip_index, p["src_ip"])
-        translate = out & (k >= 0)
-        p["src_ip"][translate] = rt.eip_public[k[translate]]
-        is_nat = _lookup(rt.pub_keys, rt.pub_kind, p["src_ip"]) == 1
-        v[out & ~translate & ~is_nat] = Verdict.DROP_NO_PUBLIC_IP
-        r.leaving[idx[out]] = True
-        # in: to an interface's public address, or to a NAT gateway's
-        inn = ~out
-        kind = _lookup(rt.pub_keys, rt.pub_kind, p["dst_ip"])
-        owner = _lookup(rt.pub_keys, rt.pub_owner, p["dst_ip"])
-        to_eni = inn & (kind == 0)
-        e = owner[to_eni]
-        p["dst_ip"][to_eni] = rt.eni_private[e]
-        r.then[idx[to_eni]] = rt.sg_in[e]
-        nxt[to_eni] = rt.acl_in[rt.eni_subnet[e]]
-        to_nat = inn & (kind == 1)
-        g = owner[to_nat]
-        r.then[idx[to_nat]] = rt.nat_by_index[g]
-        nxt[to_nat] = rt.acl_in[rt.nat_subnet[g]]
-        to_lb = inn & (kind == 2)
-        n = owner[to_lb]
-        p["dst_ip"][to_lb] = rt.lbn_private[n]
-        r.then[idx[to_lb]] = rt.lbn_node[n]
-        nxt[to_lb] = rt.acl_in[rt.lbn_subnet[n]]
-        v[inn & (kind < 0)] = Verdict.DROP_UNREACHABLE
-        r.from_subnet[idx[inn]] = -1
-        scatter(r, idx, p)
+        out = ~inn
+        if out.any():
+            v[out] = self._out(r, idx[out], v[out])
+        # in: to an interface's public address, a NAT gateway's, or a load balancer node's
+        ii = idx[inn]
+        dst = r.pk["dst_ip"][ii]
+        at = _find(rt.pub_keys, dst)
+        kind = np.where(at >= 0, rt.pub_kind[np.maximum(at, 0)] if len(rt.pub_kind) else -1, -1)
+        owner = rt.pub_owner[np.maximum(at, 0)] if len(rt.pub_owner) else np.zeros(len(ii), dtype=np.int64)
+        vin = np.where(kind < 0, np.uint8(Verdict.DROP_UNREACHABLE), FWD).astype(np.uint8)
+        nin = np.full(len(ii), -1, dtype=np.int64)
+        for k, private, then, subnet in (
+            (0, rt.eni_private, rt.sg_in, rt.eni_subnet),
+            (1, None, rt.nat_by_index, rt.nat_subnet),
+            (2, rt.lbn_private, rt.lbn_node, rt.lbn_subnet),
+        ):
+            m = kind == k
+            if m.any():
+                o = owner[m]
+                if private is not None:
+                    dst[m] = private[o]
+                r.then[ii[m]] = then[o]
+                nin[m] = rt.acl_in[subnet[o]]
+        r.pk["dst_ip"][ii] = dst
+        r.from_subnet[ii] = -1
+        v[inn], nxt[inn] = vin, nin
         return v, nxt
+
+    def _out(self, r: Run, idx: I, v: V) -> V:
+        """Out: the 1:1 translation of private sources to public ones; a NAT gateway's packets are
+        public already; a private source without a public address is dropped."""
+        rt = self.rt
+        src = r.pk["src_ip"][idx]
+        k = _lookup(rt.eip_priv_keys, rt.eip_index, src)
+        translate = k >= 0
+        if translate.any():
+            src[translate] = rt.eip_public[k[translate]]
+            r.pk["src_ip"][idx] = src
+        rest = ~translate
+        if rest.any():
+            is_nat = _lookup(rt.pub_keys, rt.pub_kind, src[rest]) == 1
+            bad = np.flatnonzero(rest)[~is_nat]
+            if len(bad):
+                v = v.copy()
+                v[bad] = Verdict.DROP_NO_PUBLIC_IP
+        r.leaving[idx] = True
+        return v
 
 
 class InternetNode(Node):

@@ -324,7 +324,8 @@ class Runtime:
             go = ~done
             if go.any():
                 gi, gn = idx[go], nxt[go]
-                srt = np.argsort(gn, kind="stable")
+                small = gn.astype(np.uint16) if len(self.nodes) <= 0xFFFF else gn
+                srt = np.argsort(small, kind="stable")  # numpy sorts 16-bit keys by radix: O(n)
                 gi, gn = gi[srt], gn[srt]
                 cuts = np.flatnonzero(np.diff(gn)) + 1
                 for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
