@@ -355,3 +355,15 @@ def test_bandwidth_beyond_the_region_is_capped() -> None:
     delivered = (res.verdict == F).sum() * 1500 * 8 / 0.09
     assert delivered < 5.5e9
     assert c_vpc["bw_out_allowance_exceeded"] == 0 and (res_vpc.verdict == F).all()
+
+
+def test_out_in_place_gives_the_same_result() -> None:
+    b = packets([(k, "10.0.1.4", 40000 + k, INTERNET_HOST, 443, TCP, SYN) for k in range(20)])
+    fresh = base()["net"].process(b)
+    inplace = b.copy()
+    res = base()["net"].process(inplace, out=inplace)
+    assert res.packets is inplace
+    np.testing.assert_array_equal(res.packets, fresh.packets)
+    np.testing.assert_array_equal(res.verdict, fresh.verdict)
+    with pytest.raises(TypeError, match="out must be a PACKET_DTYPE array"):
+        base()["net"].process(b, out=np.zeros(3))
