@@ -367,3 +367,17 @@ def test_out_in_place_gives_the_same_result() -> None:
     np.testing.assert_array_equal(res.verdict, fresh.verdict)
     with pytest.raises(TypeError, match="out must be a PACKET_DTYPE array"):
         base()["net"].process(b, out=np.zeros(3))
+
+
+def test_route_to_a_network_interface_delivers_to_the_appliance() -> None:
+    """A route whose target is a network interface (a firewall or NAT instance) delivers the
+    traffic to that interface, through its subnet's ACL and its security groups."""
+    t = base()
+    fw_sg = t["vpc"].add_security_group("fw", ingress=[("all", None, "10.0.0.0/16")])
+    fw = t["pub"].add_instance("c5.large", security_groups=[fw_sg])  # 10.0.0.5, after the NAT gateway's .4
+    t["app"].route_table.add_route("192.0.2.0/24", fw.primary_interface)
+    check(t["net"], packets([(1, "10.0.1.4", 40000, "192.0.2.9", 443, TCP, SYN)]), [(F, f"{fw.primary_interface.id}/ena-in")])
+    assert t["net"].explain("10.0.1.4", "192.0.2.9", 443, "tcp").reachable
+    other = hp.Network().add_vpc("10.9.0.0/16")
+    with pytest.raises(ValueError, match=f"target {fw.primary_interface.id} belongs to"):
+        other.add_subnet("10.9.0.0/24", az="us-east-1a").route_table.add_route("0.0.0.0/0", fw.primary_interface)

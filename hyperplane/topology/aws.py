@@ -173,7 +173,7 @@ def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int = 
             if r.get("State") == "blackhole":
                 table.add_route(cidr, "blackhole")
                 continue
-            target_id = r.get("NatGatewayId") or r.get("GatewayId")
+            target_id = r.get("NatGatewayId") or r.get("GatewayId") or r.get("NetworkInterfaceId")
             if target_id not in gateways:
                 continue  # targets the model lacks (VPC endpoints, peering, transit gateways, ...)
             table.add_route(cidr, gateways[target_id])
@@ -229,7 +229,20 @@ def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int = 
                 if a and not extra.get("Primary") and a != dotted(eni.private_ip):
                     eni.add_private_ip(a)
     _load_balancers(docs, vpcs, subnets, {i.id: i for s in subnets.values() for i in s.instances})
+    _interface_routes(_list(docs, "RouteTables"), net)
     return net
+
+
+def _interface_routes(tables: list[Any], net: Network) -> None:
+    """Routes to network interfaces, once the interfaces exist (they come with the instances)."""
+    enis = {e.id: e for e in net.interfaces}
+    by_id = {t.id: t for v in net.vpcs for s in v.subnets for t in [s.route_table]}
+    for d in tables:
+        table = by_id.get(d.get("RouteTableId", ""))
+        for r in d.get("Routes", []):
+            eni = enis.get(r.get("NetworkInterfaceId", ""))
+            if table is not None and eni is not None and r.get("DestinationCidrBlock") and r.get("State") != "blackhole":
+                table.add_route(r["DestinationCidrBlock"], eni)
 
 
 def _load_balancers(docs: Mapping[str, Any], vpcs: dict[str, Vpc], subnets: dict[str, Subnet], instances: dict[str, Any]) -> None:

@@ -115,6 +115,8 @@ class _Walk:
             if node is None:
                 return self.block(name, f"no interface holds {dotted(dst)}")
             return self.balance(node[0], node[1], src, s)
+        if isinstance(t, NetworkInterface):
+            return self.arrive(t, src, s)
         if isinstance(t, InternetGateway):
             pub = self._public_of(src)
             if pub is None:

@@ -291,6 +291,11 @@ class RouteNode(Node):
                 to_subnet[mi[found]] = rt.eni_subnet[e]
             elif isinstance(t, InternetGateway):
                 v[m], nxt[m] = FWD, rt.igw[t.id]
+            elif isinstance(t, NetworkInterface):
+                # An appliance (a firewall, a NAT instance): the traffic is delivered to it.
+                ei = rt.eni_index[t.id]
+                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[rt.eni_subnet[ei]], rt.eni_subnet[ei]
+                r.then[idx[m]] = rt.sg_in[ei]
             elif isinstance(t, NatGatewayResource) and not t.deleted:
                 nat_subnet = rt.subnet_index[t.subnet.id]
                 v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[nat_subnet], nat_subnet

@@ -540,7 +540,7 @@ class Instance:
         return f"Instance({self.id}, {self.instance_type.name}, {dotted(self.private_ip)})"
 
 
-RouteTarget = InternetGateway | NatGatewayResource | Literal["local", "blackhole"]
+RouteTarget = InternetGateway | NatGatewayResource | NetworkInterface | Literal["local", "blackhole"]
 
 
 class Route:
@@ -562,7 +562,7 @@ class Route:
 
 class RouteTable:
     """A route table: the local route for the VPC's CIDR, and routes to an internet gateway, a NAT
-    gateway, or a blackhole. The most specific route that matches decides (longest prefix)."""
+    gateway, a network interface (an appliance: the traffic is delivered to it), or a blackhole. The most specific route that matches decides (longest prefix)."""
 
     def __init__(self, vpc: Vpc, rtb_id: str) -> None:
         self.vpc, self.id = vpc, rtb_id
@@ -571,12 +571,14 @@ class RouteTable:
     def add_route(self, cidr: str, target: RouteTarget) -> Route:
         c = Cidr.parse(cidr, "cidr")
         what = f"{self.id} route {c}"
-        if isinstance(target, (InternetGateway, NatGatewayResource)):
+        if isinstance(target, (InternetGateway, NatGatewayResource, NetworkInterface)):
             owner = target.vpc if isinstance(target, InternetGateway) else target.subnet.vpc
             if owner is not self.vpc:
                 raise ValueError(f"{what}: target {target.id} belongs to {owner.id}, not {self.vpc.id}")
         elif target != "blackhole":
-            raise TypeError(f"{what}: target must be an internet gateway, a NAT gateway or 'blackhole', not {target!r}")
+            raise TypeError(
+                f"{what}: target must be an internet gateway, a NAT gateway, a network interface or 'blackhole', not {target!r}"
+            )
         if any(r.cidr == c for r in self.routes):
             raise ValueError(f"{what}: the table already has a route for {c}")
         if self.vpc.cidr.covers(c) and c != self.vpc.cidr:
