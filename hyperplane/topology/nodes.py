@@ -9,6 +9,7 @@ the hop order and what each hop does.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,7 +58,7 @@ class Run:
         self.ts = self.pk["ts"].copy()
         """Each packet's ``ts``, kept contiguous beside the packets for the scheduler."""
         self.verdict = np.full(n, PENDING, dtype=np.uint8)
-        self.hop = np.full(n, -1, dtype=np.int16)
+        self.hop = np.full(n, -1, dtype=np.int32)
         self.delay = np.zeros(n, dtype=np.uint64)
         self.then = np.full(n, -1, dtype=np.int64)
         self.from_subnet = np.full(n, -1, dtype=np.int64)
@@ -78,7 +79,7 @@ def scatter(r: Run, idx: I, batch: Batch) -> None:
     r.words[idx] = batch.view(np.uint64).reshape(-1, 4)
 
 
-class Node:
+class Node(ABC):
     """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
     node it goes to next (-1: it has arrived), as an array or, when it is the same for all, an int."""
 
@@ -91,8 +92,9 @@ class Node:
         self.rank = RANKS.index(self.kind)
         self.counts = np.zeros(NV, dtype=np.uint64)
 
+    @abstractmethod
     def run(self, r: Run, idx: I) -> tuple[V, I | int]:
-        raise NotImplementedError
+        """Decide for the packets ``idx`` (see the class)."""
 
 
 def _lookup(keys: npt.NDArray[Any], values: I, x: npt.NDArray[Any]) -> I:
@@ -172,7 +174,9 @@ class EniNode(Node):
                 away &= ~_in(vpc.cidr, dst)
             if away.any():
                 pos = np.flatnonzero(away)
-                pos = pos[np.argsort(r.ts[idx[pos]], kind="stable")]  # in time order after the first delays
+                ts = r.ts[idx[pos]]
+                if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
+                    pos = pos[np.argsort(ts, kind="stable")]
                 sel = idx[pos]
                 res2 = scope.process(gather(r, sel))
                 moved2 = r.ts[sel] + res2.delay_ns

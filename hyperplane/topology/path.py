@@ -66,7 +66,7 @@ class NetworkResult(NamedTuple):
     interfaces' delays), or as it was when it was dropped."""
     verdict: V
     """A :class:`~hyperplane.verdict.Verdict` per packet: FORWARD when it reached its destination."""
-    hop: npt.NDArray[np.int16]
+    hop: npt.NDArray[np.int32]
     """The hop that decided the packet's fate (its name: ``net.hops[hop]``)."""
     delay_ns: npt.NDArray[np.uint64]
     """The delay it met on the way (ENA latency and queueing), up to its deciding hop."""
@@ -195,7 +195,11 @@ class Runtime:
         self.subnet_zone = np.array([self.zones.index(s.az) for s in subnets], dtype=np.int64)
         self.acl_out = np.array([self._node(("acl-out", s.id), partial(AclNode, self, s, True)) for s in subnets], dtype=np.int64)
         self.acl_in = np.array([self._node(("acl-in", s.id), partial(AclNode, self, s, False)) for s in subnets], dtype=np.int64)
-        self.route = np.array([self._node(("route", s.id), partial(RouteNode, self, s)) for s in subnets], dtype=np.int64)
+        # A route node per subnet and associated table: a new association counts on its own.
+        self.route = np.array(
+            [self._node(("route", f"{s.id}/{s.route_table.id}"), partial(RouteNode, self, s)) for s in subnets],
+            dtype=np.int64,
+        )
         enis: list[NetworkInterface] = net.interfaces
         self.eni_index = {e.id: k for k, e in enumerate(enis)}
         self.ena_out = np.array([self._node(("ena-out", e.id), partial(EniNode, self, e, True)) for e in enis], dtype=np.int64)
