@@ -156,6 +156,11 @@ def test_nacl_stateless_return_traffic() -> None:
     assert hp.ip_str(int(res.packets["dst_ip"][0])) == "10.1.0.4"
     e = net.explain("10.1.0.4", "192.0.2.9", 80, "tcp")
     assert e.blocked_by == "subnet-1/acl-out: denied by the default rule * of acl-2"
+    acl.remove_entry(110, "ingress")
+    e = net.explain("10.1.0.4", "192.0.2.9", 443, "tcp", return_port=40000)
+    assert e.blocked_by == "subnet-1/acl-in: the reply to port 40000 is denied by the default rule * of acl-2"
+    acl.add_entry(110, "ingress", "tcp", (1024, 65535), "0.0.0.0/0", "allow")
+    assert net.explain("10.1.0.4", "192.0.2.9", 443, "tcp", return_port=40000).reachable
 
 
 def test_untracked_flow_is_cut_by_rule_removal_and_tracked_flow_survives() -> None:

@@ -51,6 +51,8 @@ class _Walk:
         self.net, self.rt, self.e = net, rt, e
         self.proto = np.array([e.proto], dtype=np.uint8)
         self.port = np.array([e.port], dtype=np.uint16)
+        self.acls: list[tuple[Subnet, bool, int]] = []
+        """The network ACLs passed on the way, with the peer address each one matched."""
 
     def hop(self, name: str, what: str) -> None:
         self.e.hops.append((name, what))
@@ -84,7 +86,23 @@ class _Walk:
             self.block(name, f"denied by {rule} of {acl.id}")
             return False
         self.hop(name, f"allowed by {rule} of {acl.id}")
+        self.acls.append((s, out, peer))
         return True
+
+    def return_path(self, port: int) -> Explanation:
+        """The reply, to ``port``, through the same ACLs the other way: they are stateless, so each
+        must allow it on its own (security groups are stateful and let it through)."""
+        reply_port = np.array([port], dtype=np.uint16)
+        for s, out, peer in reversed(self.acls):
+            acl = s.network_acl
+            entries = acl.ingress if out else acl.egress
+            k, allow = acl_decide(entries, self.proto, reply_port, np.array([peer], dtype=np.uint32))
+            name = f"{s.id}/{'acl-in' if out else 'acl-out'}"
+            rule = "the default rule *" if k[0] < 0 else f"rule {entries[k[0]].number}"
+            if not allow[0]:
+                return self.block(name, f"the reply to port {port} is denied by {rule} of {acl.id}")
+            self.hop(name, f"the reply to port {port} is allowed by {rule} of {acl.id}")
+        return self.e
 
     def arrive(self, eni: NetworkInterface, src: int, from_subnet: Subnet | None) -> Explanation:
         if from_subnet is not eni.subnet and not self.acl(eni.subnet, False, src):
@@ -165,14 +183,23 @@ class _Walk:
         return None if eni is None or eni.private_ip != a else eni.public_ip
 
 
-def explain(net: Network, src: str, dst: str, port: int, proto: str | int) -> Explanation:
+def explain(net: Network, src: str, dst: str, port: int, proto: str | int, return_port: int | None = None) -> Explanation:
     s, d, p = address(src, "src"), address(dst, "dst"), protocol(proto, "proto")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ValueError(f"port must be in 0..65535, not {port!r}")
+    for what, value in (("port", port), ("return_port", return_port)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535):
+            raise ValueError(f"{what} must be in 0..65535, not {value!r}")
     rt = net._path()
     rt.compile()
     e = Explanation(src, dst, port, p)
     w = _Walk(net, rt, e)
+    _forward(net, w, s, d, src, dst)
+    if e.reachable and return_port is not None:
+        w.return_path(return_port)
+    return e
+
+
+def _forward(net: Network, w: _Walk, s: int, d: int, src: str, dst: str) -> Explanation:
+    e = w.e
     eni = w._eni(s)
     if eni is not None:
         w.hop(f"{eni.id}/ena-out", f"from {eni.instance.id}")

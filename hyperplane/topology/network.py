@@ -168,12 +168,17 @@ class Network:
         """ENA's allowance counters of one interface (``conntrack_*`` from its security groups' tracker)."""
         return self._path().interface_counters(eni)
 
-    def explain(self, src: str, dst: str, port: int, proto: str | int = "tcp") -> Explanation:
+    def explain(
+        self, src: str, dst: str, port: int, proto: str | int = "tcp", *, return_port: int | None = None
+    ) -> Explanation:
         """The hops from ``src`` to ``dst`` for one tuple, and the first component that blocks it,
-        as AWS's Reachability Analyzer answers; see :class:`hyperplane.topology.explain.Explanation`."""
+        as AWS's Reachability Analyzer answers; see :class:`hyperplane.topology.explain.Explanation`.
+        With ``return_port`` (the client's ephemeral port) the reply is checked through the same
+        network ACLs the other way (beyond a NAT gateway, the port it chose is not known: the same
+        port stands for it)."""
         from hyperplane.topology.explain import explain
 
-        return explain(self, src, dst, port, proto)
+        return explain(self, src, dst, port, proto, return_port)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
