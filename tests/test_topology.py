@@ -386,3 +386,14 @@ def test_route_to_a_network_interface_delivers_to_the_appliance() -> None:
     other = hp.Network().add_vpc("10.9.0.0/16")
     with pytest.raises(ValueError, match=f"target {fw.primary_interface.id} belongs to"):
         other.add_subnet("10.9.0.0/24", az="us-east-1a").route_table.add_route("0.0.0.0/0", fw.primary_interface)
+
+
+def test_a_deleted_nat_gateway_leaves_a_blackhole_and_empty_batches_pass() -> None:
+    t = base()
+    net = t["net"]
+    check(net, packets([(1, "10.0.1.4", 40000, INTERNET_HOST, 443, TCP, SYN)]), [(F, "internet")])
+    t["nat"].delete()
+    check(net, packets([(2, "10.0.1.4", 40001, INTERNET_HOST, 443, TCP, SYN)]), [(V.DROP_BLACKHOLE, "subnet-2/rtb-2")])
+    assert net.explain("10.0.1.4", INTERNET_HOST, 443).blocked_by == "subnet-2/rtb-2: route 0.0.0.0/0 of rtb-2 is a blackhole"
+    res = net.process(hp.empty(0))
+    assert len(res.packets) == len(res.verdict) == len(res.hop) == len(res.delay_ns) == 0

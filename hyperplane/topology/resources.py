@@ -241,6 +241,11 @@ class NatGatewayResource:
         self.config = dict(config)
         self.deleted = False
 
+    def delete(self) -> None:
+        """Delete the gateway: routes that target it become blackholes (AWS shows them as
+        ``blackhole`` in the route table), and its connections are gone."""
+        self.deleted = True
+
     def __repr__(self) -> str:
         return f"NatGatewayResource({self.id}, {self.subnet.id}, public_ips={[dotted(a) for a in self.public_ips]})"
 
