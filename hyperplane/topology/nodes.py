@@ -160,7 +160,7 @@ class EniNode(Node):
         moved = r.ts[idx] + res.delay_ns
         r.ts[idx] = moved
         r.words[idx, 0] = moved  # ts is the record's first word; a dropped packet's delay is 0
-        r.delay[idx[ok]] += res.delay_ns[ok]
+        r.delay[idx] += res.delay_ns
         if not self.out:
             return v, -1
         dst = r.pk["dst_ip"][idx]
