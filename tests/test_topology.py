@@ -397,3 +397,25 @@ def test_a_deleted_nat_gateway_leaves_a_blackhole_and_empty_batches_pass() -> No
     assert net.explain("10.0.1.4", INTERNET_HOST, 443).blocked_by == "subnet-2/rtb-2: route 0.0.0.0/0 of rtb-2 is a blackhole"
     res = net.process(hp.empty(0))
     assert len(res.packets) == len(res.verdict) == len(res.hop) == len(res.delay_ns) == 0
+
+
+def test_chunks_give_the_same_result_as_one_call() -> None:
+    """A trace fed in chunks gives what one call gives (here: requests out through the NAT gateway,
+    their replies, and traffic between the instances, interleaved in time)."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for k in range(300):
+        ts = 10 * k
+        if k % 3 == 0:
+            rows.append((ts, "10.0.1.4", 20000 + k, INTERNET_HOST, 443, TCP, SYN))
+        elif k % 3 == 1:
+            rows.append((ts, "10.0.1.5", 30000 + k, "10.0.1.4", int(rng.choice([22, 443])), TCP, SYN))
+        else:
+            rows.append((ts, INTERNET_HOST, 443, "203.0.113.10", int(rng.integers(1024, 65535)), TCP, SYNACK))
+    b = packets(rows)
+    whole = base()["net"].process(b)
+    net = base()["net"]
+    parts = [net.process(b[i : i + 37]) for i in range(0, len(b), 37)]
+    np.testing.assert_array_equal(whole.verdict, np.concatenate([p.verdict for p in parts]))
+    np.testing.assert_array_equal(whole.packets, np.concatenate([p.packets for p in parts]))
+    np.testing.assert_array_equal(whole.hop, np.concatenate([p.hop for p in parts]))
