@@ -1,18 +1,20 @@
 """hyperplane: a compiled packet engine with Python bindings."""
 
-from hyperplane import conntrack, ena, maglev, nat, nlb, packets, pcap, rss, traffic
+from hyperplane import conntrack, ena, maglev, nat, nlb, packets, pcap, rss, topology, traffic
 from hyperplane.conntrack import ConnTrack, TcpState, Timeouts
 from hyperplane.maglev import Maglev
 from hyperplane.nat import NatGateway
 from hyperplane.nlb import NetworkLoadBalancer
 from hyperplane.packets import PACKET_DTYPE, PacketFlag, Proto, TcpFlag, empty, ip, ip_str
 from hyperplane.rss import Rss
+from hyperplane.topology import Network
 from hyperplane.verdict import Verdict
 
 __all__ = [
     "ConnTrack",
     "Maglev",
     "NatGateway",
+    "Network",
     "NetworkLoadBalancer",
     "PACKET_DTYPE",
     "PacketFlag",
@@ -33,6 +35,7 @@ __all__ = [
     "packets",
     "pcap",
     "rss",
+    "topology",
     "traffic",
 ]
 __version__ = "0.1.0"

@@ -63,6 +63,9 @@ class PacketFlag(enum.IntFlag):
     """An ICMP error quoting a packet: the record is the quoted packet's connection as its reply
     would carry it (addresses, ports and protocol swapped from the quote), so that a stage finds
     the connection; stages translate it without changing the connection's state."""
+    TRACKED_ONLY = 0x04
+    """Already refused by rules (a security group's hop): conntrack lets it continue a connection
+    it tracks but never opens one for it (``DROP_UNSOLICITED`` without one)."""
 
 
 def empty(n: int) -> Batch:

@@ -39,6 +39,13 @@ class Verdict(enum.IntEnum):
     DROP_BW_OUT_ALLOWANCE = 14, "queue full over the outbound bandwidth allowance"
     DROP_LINKLOCAL_ALLOWANCE = 15, "over the link-local services' packet allowance"
     DROP_FLOW_ALLOWANCE = 16, "queue full over the single-flow bandwidth limit"
+    DROP_NO_ROUTE = 17, "no route in the route table matches the destination"
+    DROP_BLACKHOLE = 18, "the matching route is a blackhole (its target is gone)"
+    DROP_SECURITY_GROUP = 19, "no security group rule allows it and no tracked connection carries it"
+    DROP_NETWORK_ACL = 20, "denied by a network ACL rule (or its default rule)"
+    DROP_NO_PUBLIC_IP = 21, "to or from the internet without a public IPv4 address"
+    DROP_UNREACHABLE = 22, "no resource in the network holds the destination address"
+    DROP_LOOP = 23, "more hops than any path through the network has (a routing loop)"
 
 
 def counter_name(v: Verdict) -> str:

@@ -170,6 +170,23 @@ def test_icmp_echo() -> None:
     conserved(other, np.array([INV], dtype=np.uint8))
 
 
+def test_tracked_only_continues_connections_but_opens_none() -> None:
+    """PacketFlag.TRACKED_ONLY (a security group's refusal): a packet may continue a tracked
+    connection, in either direction, and never opens one (DROP_UNSOLICITED, nothing created)."""
+    pkts = batch([(0, OUT, SYN, 60), (0.1, IN, SYNACK, 60), (0.2, OUT, ACK, 40)])
+    pkts["flags"][[1, 2]] = int(hp.PacketFlag.TRACKED_ONLY)
+    lone = batch([(0.3, IN, SYN, 60), (0.4, IN, ACK, 40)])
+    lone["flags"] = int(hp.PacketFlag.TRACKED_ONLY)
+    lone["src_port"] = [81, 82]
+    ct = ConnTrack(100, seed=1)
+    v = ct.process(np.concatenate([pkts, lone])).verdict
+    assert list(v) == [F, F, F, Verdict.DROP_UNSOLICITED, Verdict.DROP_UNSOLICITED]
+    assert len(ct.flows()) == 1
+    ping = icmp([(0.3, IN, 3)])
+    ping["flags"] = int(hp.PacketFlag.TRACKED_ONLY)
+    assert list(ct.process(ping).verdict) == [Verdict.DROP_UNSOLICITED]  # untracked ICMP is refused too
+
+
 def syns(n: int, start: int = 0, t0: float = 0.0) -> np.ndarray:
     pkts = hp.empty(n)
     pkts["ts"] = round(t0 * S) + np.arange(n)

@@ -45,6 +45,10 @@ inline constexpr std::uint8_t fragment = 0x01;
 // would carry it (Linux's conntrack finds RELATED errors the same way): a stage
 // translates it with its connection and changes no connection state.
 inline constexpr std::uint8_t icmp_error = 0x02;
+// Set by a caller that has already refused the packet by its rules (a security group's hop):
+// conntrack lets it continue a connection it tracks, but never opens one for it; without a
+// connection it gets drop_unsolicited. Stages other than conntrack ignore it.
+inline constexpr std::uint8_t tracked_only = 0x04;
 }  // namespace packet_flag
 
 }  // namespace hp

@@ -35,6 +35,7 @@ __attribute__((always_inline)) inline Verdict ConnTrackShard::track(const Packet
     if (p.proto == proto::icmp) {
         const std::uint8_t type = icmp_type(p);
         if (type != kIcmpEchoRequest && type != kIcmpEchoReply) {
+            if (p.flags & packet_flag::tracked_only) return Verdict::drop_unsolicited;
             count(CtEvent::untracked);
             return Verdict::forward;
         }
@@ -46,6 +47,7 @@ __attribute__((always_inline)) inline Verdict ConnTrackShard::track(const Packet
         slot = FlowTable::npos;
     }
     if (slot == FlowTable::npos) {
+        if (p.flags & packet_flag::tracked_only) return Verdict::drop_unsolicited;
         if (tcp) {
             if (cls == TcpFlagClass::syn) return create(p, kp, h, static_cast<std::uint8_t>(TcpState::syn_sent));
             if (cls == TcpFlagClass::ack && cfg_->loose)

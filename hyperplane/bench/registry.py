@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from hyperplane import _core, baselines, traffic
+from hyperplane.bench.network import network_stages
 from hyperplane.bench.pcap import pcap_stages
 from hyperplane.bench.stage import Round, Skip, Stage, timed
 from hyperplane.bench.workloads import Workload
@@ -307,4 +308,4 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
             Stage(f"nat.new[{size}]", "new connections (SYN) into an empty gateway, 1 thread", _nat_new(n),
                   (f"nat.outbound[{size}]",)),
         ]
-    return out + pcap_stages()
+    return out + network_stages() + pcap_stages()

@@ -32,7 +32,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
 
 if sys.version_info >= (3, 11):
@@ -105,6 +104,31 @@ OVERRIDE_SOURCE: Final = "override: set by the caller with InstanceType.with_ove
 _DATA_FILE: Final = "instance_types.toml"
 _SCHEMA: Final = 1
 _REF = re.compile(r"\{([a-z0-9][a-z0-9-]*)\}")
+
+
+class Sources(Mapping[str, str]):
+    """A read-only mapping of figure name to source text. Unlike ``types.MappingProxyType`` it
+    pickles and deep-copies, so instance types travel to worker processes with scenarios."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Sources({self._items!r})"
+
+    def __reduce__(self) -> tuple[type[Sources], tuple[dict[str, str]]]:
+        return (Sources, (self._items,))
 
 
 class CatalogError(ValueError):
@@ -224,7 +248,7 @@ class InstanceType:
         missing = [name for name in FIGURES if not isinstance(sources.get(name), str) or not sources[name]]
         if missing:
             raise ValueError(f"{self.name}: no source for {', '.join(missing)}")
-        object.__setattr__(self, "sources", MappingProxyType(sources))
+        object.__setattr__(self, "sources", Sources(sources))
 
     def with_overrides(self, **figures: Any) -> InstanceType:
         """A copy with some figures replaced, e.g. ``t.with_overrides(pps=3_000_000)``.

@@ -1,0 +1,449 @@
+"""The nodes of the packet path: one class per kind of hop, and the per-packet state they share.
+
+A node's ``run(run, idx)`` takes the packets ``idx`` (in order of ``ts``), decides for each one a
+verdict (FORWARD to go on) and the node it goes to next (-1: it has arrived), and may rewrite the
+packets or note where they go after a network ACL. It makes one call into the engine or a few
+whole-array numpy operations; the scheduler (``path.py``) does the rest. See docs/network.md for
+the hop order and what each hop does.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hyperplane.ena.interface import LINK_LOCAL
+from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
+from hyperplane.topology.addresses import Cidr
+from hyperplane.topology.resources import (
+    InternetGateway,
+    LoadBalancerResource,
+    NatGatewayResource,
+    NetworkInterface,
+    Subnet,
+    Vpc,
+)
+from hyperplane.topology.rules import ALLOW_ALL, acl_decide, first_match, longest_prefix, untracked
+from hyperplane.verdict import Verdict
+
+if TYPE_CHECKING:
+    from hyperplane.topology.path import Runtime
+
+V = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+NV = len(Verdict)
+FWD, PENDING = np.uint8(Verdict.FORWARD), np.uint8(255)
+MAX_ROUTE_LOOKUPS = 4
+"""The longest path the model has looks a route up three times (instance → NAT gateway → internet
+gateway, or back); a packet looked up more often is in a loop (``DROP_LOOP``)."""
+
+RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "nlb", "igw", "internet", "acl-in", "sg-in", "ena-in")
+
+
+class Run:
+    """One call's packets and their per-packet state."""
+
+    def __init__(self, batch: Batch, out: Batch | None) -> None:
+        n = len(batch)
+        if out is None:
+            self.pk = batch.copy()
+        else:
+            if out is not batch:
+                out[...] = batch
+            self.pk = out
+        self.words = self.pk.view(np.uint64).reshape(-1, 4)
+        self.ts = self.pk["ts"].copy()
+        """Each packet's ``ts``, kept contiguous beside the packets for the scheduler."""
+        self.verdict = np.full(n, PENDING, dtype=np.uint8)
+        self.hop = np.full(n, -1, dtype=np.int32)
+        self.delay = np.zeros(n, dtype=np.uint64)
+        self.then = np.full(n, -1, dtype=np.int64)
+        self.from_subnet = np.full(n, -1, dtype=np.int64)
+        self.lookups = np.zeros(n, dtype=np.uint8)
+        self.leaving = np.zeros(n, dtype=np.bool_)
+        self.entering = np.zeros(n, dtype=np.bool_)
+
+
+def gather(r: Run, idx: I64) -> Batch:
+    """The packets ``idx`` as a new contiguous batch: 32-byte rows copied as four words each
+    (numpy copies structured records field by field, several times slower)."""
+    out: Batch = r.words[idx].view(PACKET_DTYPE).reshape(-1)
+    return out
+
+
+def scatter(r: Run, idx: I64, batch: Batch) -> None:
+    """Write ``batch`` back over the packets ``idx``."""
+    r.words[idx] = batch.view(np.uint64).reshape(-1, 4)
+
+
+class Node(ABC):
+    """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
+    node it goes to next (-1: it has arrived), as an array or, when it is the same for all, an int."""
+
+    kind = "source"
+    delays = False
+    """Whether the node moves packets' ``ts`` on (then its output is no longer known to be in order)."""
+
+    def __init__(self, rt: Runtime, name: str) -> None:
+        self.rt, self.name = rt, name
+        self.rank = RANKS.index(self.kind)
+        self.counts = np.zeros(NV, dtype=np.uint64)
+
+    @abstractmethod
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        """Decide for the packets ``idx`` (see the class)."""
+
+
+def _lookup(keys: npt.NDArray[Any], values: I64, x: npt.NDArray[Any]) -> I64:
+    """values[k] where keys[k] == x, else -1 (``keys`` sorted)."""
+    if len(keys) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
+    return np.where(keys[pos] == x, values[pos], -1)
+
+
+def _find(keys: npt.NDArray[Any], x: npt.NDArray[Any]) -> I64:
+    """The position of each of ``x`` in the sorted ``keys``, or -1."""
+    if len(keys) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
+    return np.where(keys[pos] == x, pos, -1)
+
+
+def _in(c: Cidr, x: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    out: npt.NDArray[np.bool_] = (x & np.uint32(c.mask)) == np.uint32(c.base)
+    return out
+
+
+class SourceNode(Node):
+    """Where every packet starts: at the interface that holds its source address, or at the
+    internet when the source is outside every VPC."""
+
+    kind = "source"
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        rt = self.rt
+        src = r.pk["src_ip"][idx]
+        eni = _lookup(rt.priv_keys, rt.priv_eni, src)
+        nxt = np.full(len(idx), -1, dtype=np.int64)
+        has = eni >= 0
+        nxt[has] = rt.ena_out[eni[has]]
+        inside = np.zeros(len(idx), dtype=np.bool_)
+        for v in rt.net.vpcs:
+            inside |= _in(v.cidr, src)
+        outside = ~has & ~inside
+        if outside.any():
+            nxt[np.flatnonzero(outside)[_lookup(rt.pub_keys, rt.pub_kind, src[outside]) < 0]] = rt.internet
+        v = np.where(nxt >= 0, FWD, np.uint8(Verdict.DROP_NOT_ROUTED))
+        return v.astype(np.uint8), nxt
+
+
+class EniNode(Node):
+    """An interface's ENA allowances, one ``hp.ena.Interface`` per direction (see
+    ``Runtime.interface``). Packets out to link-local services end here (the card answers them)."""
+
+    delays = True
+
+    def __init__(self, rt: Runtime, eni: NetworkInterface, out: bool) -> None:
+        self.kind = "ena-out" if out else "ena-in"
+        super().__init__(rt, f"{eni.id}/{self.kind}")
+        self.eni, self.out = eni, out
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        iface = self.rt.interface(self.eni, self.out)
+        res = iface.process(gather(r, idx))
+        v = res.verdict
+        ok = v == FWD
+        moved = r.ts[idx] + res.delay_ns
+        r.ts[idx] = moved
+        r.words[idx, 0] = moved  # ts is the record's first word; a dropped packet's delay is 0
+        r.delay[idx] += res.delay_ns
+        if not self.out:
+            return v, -1
+        dst = r.pk["dst_ip"][idx]
+        local = _in(Cidr.parse(LINK_LOCAL[0], "link_local"), dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
+        scope = self.rt.scope_allowance(self.eni)
+        if scope is not None:
+            # Beyond the region (every address outside the network's VPCs): the type's aggregate
+            # ceiling for that scope, as a second allowance after the interface's own.
+            away = ok & ~local
+            for vpc in self.rt.net.vpcs:
+                away &= ~_in(vpc.cidr, dst)
+            if away.any():
+                pos = np.flatnonzero(away)
+                ts = r.ts[idx[pos]]
+                if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
+                    pos = pos[np.argsort(ts, kind="stable")]
+                sel = idx[pos]
+                res2 = scope.process(gather(r, sel))
+                moved2 = r.ts[sel] + res2.delay_ns
+                r.ts[sel] = moved2
+                r.words[sel, 0] = moved2
+                r.delay[sel] += res2.delay_ns
+                v = v.copy()
+                v[pos] = res2.verdict
+        nxt = np.where(local, -1, self.rt.sg_out[self.rt.eni_index[self.eni.id]])
+        return v, nxt.astype(np.int64)
+
+
+class SgNode(Node):
+    """An interface's security groups, stateful on the engine's ConnTrack (one tracker per
+    interface, in both directions, with EC2's security-group timeouts and the type's size)."""
+
+    def __init__(self, rt: Runtime, eni: NetworkInterface, out: bool) -> None:
+        self.kind = "sg-out" if out else "sg-in"
+        super().__init__(rt, f"{eni.id}/{self.kind}")
+        self.eni, self.out = eni, out
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        rt, k = self.rt, self.rt.eni_index[self.eni.id]
+        rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if self.out else (rt.sg_ingress[k], rt.sg_egress[k])
+        p = gather(r, idx)
+        peer = p["dst_ip"] if self.out else p["src_ip"]
+        found, anywhere = first_match(rules, p["proto"], p["dst_port"], peer)
+        allowed = found >= 0
+        tracked = ~(untracked(other, p["proto"], anywhere) & allowed)
+        v = np.full(len(idx), FWD, dtype=np.uint8)
+        if tracked.any():
+            sub = p if tracked.all() else p[tracked]
+            if not allowed.all():
+                sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
+            cv = rt.tracker(self.eni).process(sub).verdict
+            a = allowed[tracked]
+            tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
+                          np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
+            v[tracked] = tv
+        return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]] if self.out else rt.ena_in[k])
+
+
+class AclNode(Node):
+    """A subnet's network ACL, stateless, for traffic leaving (out) or entering (in) the subnet;
+    traffic that stays inside the subnet does not meet it."""
+
+    def __init__(self, rt: Runtime, subnet: Subnet, out: bool) -> None:
+        self.kind = "acl-out" if out else "acl-in"
+        super().__init__(rt, f"{subnet.id}/{self.kind}")
+        self.subnet, self.out = subnet, out
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        rt, s = self.rt, self.subnet
+        acl = s.network_acl
+        entries = acl.egress if self.out else acl.ingress
+        nxt: I64 | int = int(rt.route[rt.subnet_index[s.id]]) if self.out else r.then[idx]
+        if entries and entries[0].allow and entries[0].match == ALLOW_ALL:
+            return np.zeros(len(idx), dtype=np.uint8), nxt  # its first rule allows everything
+        pk = r.pk
+        peer = pk["dst_ip"][idx] if self.out else pk["src_ip"][idx]
+        stays = _in(s.cidr, peer) if self.out else r.from_subnet[idx] == rt.subnet_index[s.id]
+        _, allow = acl_decide(entries, pk["proto"][idx], pk["dst_port"][idx], peer)
+        v = np.where(stays | allow, FWD, np.uint8(Verdict.DROP_NETWORK_ACL)).astype(np.uint8)
+        return v, nxt
+
+
+class RouteNode(Node):
+    """A subnet's route table: longest prefix match on the destination, then the target's node."""
+
+    kind = "route"
+
+    def __init__(self, rt: Runtime, subnet: Subnet) -> None:
+        super().__init__(rt, f"{subnet.id}/{subnet.route_table.id}")
+        self.subnet = subnet
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        rt, s = self.rt, self.subnet
+        r.lookups[idx] += 1
+        me = rt.subnet_index[s.id]
+        r.from_subnet[idx] = me
+        dst = r.pk["dst_ip"][idx]
+        routes = s.route_table.routes
+        k = longest_prefix([x.cidr for x in routes], dst)
+        v = np.full(len(idx), np.uint8(Verdict.DROP_NO_ROUTE), dtype=np.uint8)
+        nxt = np.full(len(idx), -1, dtype=np.int64)
+        to_subnet = np.full(len(idx), -1, dtype=np.int64)
+        if len(rt.lbt_keys):
+            # A load balancer's target answering a flow: the reply goes back through its node.
+            key = (r.pk["src_ip"][idx].astype(np.uint64) << np.uint64(16)) | r.pk["src_port"][idx]
+            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
+            back = n >= 0
+            if back.any():
+                k[back] = -2
+                v[back], nxt[back] = FWD, rt.acl_in[rt.lbn_subnet[n[back]]]
+                to_subnet[back] = rt.lbn_subnet[n[back]]
+                r.then[idx[back]] = rt.lbn_node[n[back]]
+        for j, route in enumerate(routes):
+            m = k == j
+            if not m.any():
+                continue
+            t = route.target
+            if t == "local":
+                eni = _lookup(rt.priv_keys, rt.priv_eni, dst[m])
+                found = eni >= 0
+                mi = np.flatnonzero(m)
+                v[mi] = np.where(found, FWD, np.uint8(Verdict.DROP_UNREACHABLE))
+                lb = _lookup(rt.lbn_keys, rt.lbn_index, dst[m])
+                to_lb = ~found & (lb >= 0)
+                if to_lb.any():
+                    n = lb[to_lb]
+                    v[mi[to_lb]], nxt[mi[to_lb]], to_subnet[mi[to_lb]] = FWD, rt.acl_in[rt.lbn_subnet[n]], rt.lbn_subnet[n]
+                    r.then[idx[mi[to_lb]]] = rt.lbn_node[n]
+                e = eni[found]
+                r.then[idx[mi[found]]] = rt.sg_in[e]
+                nxt[mi[found]] = rt.acl_in[rt.eni_subnet[e]]
+                to_subnet[mi[found]] = rt.eni_subnet[e]
+            elif isinstance(t, InternetGateway):
+                v[m], nxt[m] = FWD, rt.igw[t.id]
+            elif isinstance(t, NetworkInterface):
+                # An appliance (a firewall, a NAT instance): the traffic is delivered to it.
+                ei = rt.eni_index[t.id]
+                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[rt.eni_subnet[ei]], rt.eni_subnet[ei]
+                r.then[idx[m]] = rt.sg_in[ei]
+            elif isinstance(t, NatGatewayResource) and not t.deleted:
+                nat_subnet = rt.subnet_index[t.subnet.id]
+                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[nat_subnet], nat_subnet
+                r.then[idx[m]] = rt.nat[t.id]
+            else:
+                v[m] = Verdict.DROP_BLACKHOLE
+        v[r.lookups[idx] > MAX_ROUTE_LOOKUPS] = Verdict.DROP_LOOP
+        rt.count_cross_az(me, to_subnet, r.pk["length"][idx], v == FWD)
+        return v, nxt
+
+
+class NatNode(Node):
+    """A NAT gateway: the engine's ``hp.NatGateway``; what leaves it goes out through its subnet."""
+
+    kind = "nat"
+
+    def __init__(self, rt: Runtime, g: NatGatewayResource) -> None:
+        super().__init__(rt, g.id)
+        self.g = g
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        res = self.rt.nat_stage(self.g).process(gather(r, idx))
+        scatter(r, idx, res.packets)
+        nxt = self.rt.acl_out[self.rt.subnet_index[self.g.subnet.id]]
+        return res.verdict, int(nxt)  # the dropped end here whatever their next
+
+
+class NlbNode(Node):
+    """A Network Load Balancer: the engine's ``hp.NetworkLoadBalancer`` picks each new flow's target
+    and keeps it; the packet goes on through the node's subnet to the target. The stage models the
+    client-to-target direction only, so the way back is the topology's: a target's reply (from its
+    address and port) is routed to its zone's node, which answers from its own address and the
+    listener's port (the first listener's, when there are several), then out through its subnet."""
+
+    kind = "nlb"
+
+    def __init__(self, rt: Runtime, lb: LoadBalancerResource) -> None:
+        super().__init__(rt, lb.id)
+        self.lb = lb
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        rt = self.rt
+        p = gather(r, idx)
+        node = _lookup(rt.lbn_keys, rt.lbn_index, p["dst_ip"])
+        fwd = node >= 0
+        v = np.full(len(idx), FWD, dtype=np.uint8)
+        nxt = np.full(len(idx), -1, dtype=np.int64)
+        if fwd.any():
+            res = rt.lb_stage(self.lb).process(p[fwd] if not fwd.all() else p)
+            p[fwd] = res.packets
+            v[fwd] = res.verdict
+            nxt[fwd] = rt.route[rt.lbn_subnet[node[fwd]]]
+        back = ~fwd
+        if back.any():
+            key = (p["src_ip"][back].astype(np.uint64) << np.uint64(16)) | p["src_port"][back]
+            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
+            p["src_ip"][back] = rt.lbn_private[n]
+            p["src_port"][back] = self.lb.listeners[0][0]
+            nxt[back] = rt.acl_out[rt.lbn_subnet[n]]
+        scatter(r, idx, p)
+        return v, nxt
+
+
+class IgwNode(Node):
+    """An internet gateway: out, a private source becomes its public address (an interface's, or a
+    load balancer node's; a NAT gateway's packets are public already); in, a public destination
+    becomes the private one (an interface, a load balancer node) or goes to its NAT gateway."""
+
+    kind = "igw"
+
+    def __init__(self, rt: Runtime, igw: InternetGateway) -> None:
+        super().__init__(rt, igw.id)
+        self.vpc: Vpc = igw.vpc
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        rt = self.rt
+        inn = r.entering[idx]
+        r.entering[idx[inn]] = False
+        v = np.full(len(idx), FWD, dtype=np.uint8)
+        if not inn.any():  # all on their way out: only sources to translate
+            return self._out(r, idx, v), rt.internet
+        nxt = np.full(len(idx), rt.internet, dtype=np.int64)
+        out = ~inn
+        if out.any():
+            v[out] = self._out(r, idx[out], v[out])
+        # in: to an interface's public address, a NAT gateway's, or a load balancer node's
+        ii = idx[inn]
+        dst = r.pk["dst_ip"][ii]
+        at = _find(rt.pub_keys, dst)
+        kind = np.where(at >= 0, rt.pub_kind[np.maximum(at, 0)] if len(rt.pub_kind) else -1, -1)
+        owner = rt.pub_owner[np.maximum(at, 0)] if len(rt.pub_owner) else np.zeros(len(ii), dtype=np.int64)
+        vin = np.where(kind < 0, np.uint8(Verdict.DROP_UNREACHABLE), FWD).astype(np.uint8)
+        nin = np.full(len(ii), -1, dtype=np.int64)
+        for k, private, then, subnet in (
+            (0, rt.eni_private, rt.sg_in, rt.eni_subnet),
+            (1, None, rt.nat_by_index, rt.nat_subnet),
+            (2, rt.lbn_private, rt.lbn_node, rt.lbn_subnet),
+        ):
+            m = kind == k
+            if m.any():
+                o = owner[m]
+                if private is not None:
+                    dst[m] = private[o]
+                r.then[ii[m]] = then[o]
+                nin[m] = rt.acl_in[subnet[o]]
+        r.pk["dst_ip"][ii] = dst
+        r.from_subnet[ii] = -1
+        v[inn], nxt[inn] = vin, nin
+        return v, nxt
+
+    def _out(self, r: Run, idx: I64, v: V) -> V:
+        """Out: the 1:1 translation of private sources to public ones; a NAT gateway's packets are
+        public already; a private source without a public address is dropped."""
+        rt = self.rt
+        src = r.pk["src_ip"][idx]
+        k = _lookup(rt.eip_priv_keys, rt.eip_index, src)
+        translate = k >= 0
+        if translate.any():
+            src[translate] = rt.eip_public[k[translate]]
+            r.pk["src_ip"][idx] = src
+        rest = ~translate
+        if rest.any():
+            is_nat = _lookup(rt.pub_keys, rt.pub_kind, src[rest]) == 1
+            bad = np.flatnonzero(rest)[~is_nat]
+            if len(bad):
+                v = v.copy()
+                v[bad] = Verdict.DROP_NO_PUBLIC_IP
+        r.leaving[idx] = True
+        return v
+
+
+class InternetNode(Node):
+    """The internet: where packets leaving through an internet gateway arrive, and where packets from
+    outside every VPC start, sent to the gateway of the VPC that holds their public destination."""
+
+    kind = "internet"
+
+    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        rt = self.rt
+        leaving = r.leaving[idx]
+        dst = r.pk["dst_ip"][idx]
+        vpc = _lookup(rt.pub_keys, rt.pub_vpc, dst)
+        gw = np.where(vpc >= 0, rt.vpc_igw[np.maximum(vpc, 0)], -1)
+        nxt = np.where(leaving, -1, gw).astype(np.int64)
+        r.entering[idx[~leaving]] = True
+        v = np.where(leaving | (gw >= 0), FWD, np.uint8(Verdict.DROP_UNREACHABLE)).astype(np.uint8)
+        return v, nxt

@@ -1,0 +1,388 @@
+"""The packet path: a network run as VPP runs its graph of nodes.
+
+Every hop is a node (one per resource and direction: an interface's ENA allowances out and in, its
+security groups out and in, a subnet's network ACL out and in and its route table, a NAT gateway,
+an internet gateway, the internet). A node takes all its pending packets at once, in order of
+``ts``, makes one call into the engine or a few whole-array numpy operations, and hands each packet
+on by index: to the next node, or to its verdict. The scheduler then runs the node whose earliest
+pending packet is earliest (ties by the hop order), until no packet is pending. No Python runs per
+packet: the loop runs once per node call, and a node takes every packet pending at it. The node
+classes are in ``nodes.py``; this file builds the graph and the stages, and runs it.
+
+The per-packet state is a handful of arrays over the batch: the packets themselves (rewritten by NAT
+and the internet gateway; ``ts`` moved on by an interface's delay), the verdict and the hop that
+decided it, the delay so far, the node to go to after a network ACL in, the subnet the packet was
+routed from, and a count of route lookups (a loop guard).
+
+Stateful stages (connection trackers, NAT gateways, ENA interfaces) see each call's packets in
+time order, and calls come in order of their earliest packet, so a reply in the same batch as its
+request meets the tracker and the NAT gateway after the request whenever it is sent after the
+request arrived (a reply sent before that, which AWS could not see either, is unsolicited). Since a
+node takes all its pending packets at once, a packet that reaches a node after that node has
+already taken later packets is seen in a later call with an earlier time; the stages count such a
+packet at the latest time they have seen (their clocks never go back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from hyperplane.conntrack import ConnTrack, Timeouts
+from hyperplane.ena.interface import COUNTERS, LINK_LOCAL, Interface
+from hyperplane.nat import NatGateway
+from hyperplane.nlb import NetworkLoadBalancer
+from hyperplane.packets import PACKET_DTYPE, Batch
+from hyperplane.topology.addresses import dotted
+from hyperplane.topology.nodes import (
+    FWD,
+    I64,
+    NV,
+    AclNode,
+    EniNode,
+    IgwNode,
+    InternetNode,
+    NatNode,
+    NlbNode,
+    Node,
+    RouteNode,
+    Run,
+    SgNode,
+    SourceNode,
+    V,
+    gather,
+)
+from hyperplane.topology.resources import LoadBalancerResource, NatGatewayResource, NetworkInterface
+from hyperplane.topology.rules import SgMatch
+from hyperplane.verdict import packet_counters
+
+
+class NetworkResult(NamedTuple):
+    packets: Batch
+    """Each packet as it arrived (rewritten by NAT or the internet gateway, ``ts`` moved on by the
+    interfaces' delays), or as it was when it was dropped."""
+    verdict: V
+    """A :class:`~hyperplane.verdict.Verdict` per packet: FORWARD when it reached its destination."""
+    hop: npt.NDArray[np.int32]
+    """The hop that decided the packet's fate (its name: ``net.hops[hop]``)."""
+    delay_ns: npt.NDArray[np.uint64]
+    """The delay it met on the way (ENA latency and queueing), up to its deciding hop."""
+
+
+def check_batch(batch: object) -> None:
+    """The checks every stage makes, once, before any hop runs (an error names ``batch``)."""
+    if not isinstance(batch, np.ndarray):
+        raise TypeError(f"batch must be a numpy array of hp.PACKET_DTYPE, not {type(batch).__name__}")
+    if batch.dtype != PACKET_DTYPE:
+        raise TypeError(f"batch must have dtype hp.PACKET_DTYPE, not {batch.dtype}")
+    if batch.ndim != 1:
+        raise ValueError(f"batch must be one-dimensional, not of shape {batch.shape}")
+    ts = batch["ts"]
+    if len(batch) > 1 and bool((ts[1:] < ts[:-1]).any()):
+        raise ValueError("batch must be in order of time (ts never decreasing)")
+
+
+class Runtime:
+    """The nodes and stages of one network, and the scheduler that runs a batch through them."""
+
+    def __init__(self, net: Any) -> None:
+        self.net = net
+        self.nodes: list[Node] = []
+        self._by_key: dict[tuple[str, str], int] = {}
+        self._interfaces: dict[str, Interface] = {}
+        self._trackers: dict[str, ConnTrack] = {}
+        self._nats: dict[str, NatGateway] = {}
+        self._lbs: dict[str, NetworkLoadBalancer] = {}
+        self._cross: dict[tuple[str, str], list[int]] = {}
+        self._seeds: dict[str, int] = {}
+        self.record: list[tuple[Node, Batch]] | None = None
+        """When a list, every node call appends (node, its packets as it took them): the benchmark's
+        way to run each stage alone on exactly the packets it saw in the path."""
+
+    # ---- stages, built from the configuration the first time they are needed ----------------
+
+    def _seed(self, rid: str) -> int:
+        if rid not in self._seeds:
+            self._seeds[rid] = int(np.random.default_rng([self.net.seed, len(self._seeds)]).integers(2**63))
+        return self._seeds[rid]
+
+    def interface(self, eni: NetworkInterface, out: bool) -> Interface:
+        """The interface's ENA allowances for one direction. The two directions are two
+        ``hp.ena.Interface``s: each is one sequence of events in time, and a path reaches an
+        interface's way out and its way in in separate node calls. So the packet-rate allowance,
+        which AWS counts over both directions together, is applied to each on its own."""
+        key = f"{eni.id}/{'out' if out else 'in'}"
+        if key not in self._interfaces:
+            inst = eni.instance
+            iface = Interface(
+                inst.instance_type,
+                direction="out" if out else "in",
+                conntrack=False,  # the security groups' tracker is the conntrack allowance
+                placement_group=inst.placement_group is not None,
+                link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
+                seed=self._seed(key),
+            )
+            self._interfaces[key] = iface
+        return self._interfaces[key]
+
+    def scope_allowance(self, eni: NetworkInterface) -> Interface | None:
+        """The aggregate allowance out of the region (the catalog's ``bw_elsewhere_gbps``: to other
+        Regions, an internet gateway or Direct Connect), when it is below the type's own bandwidth;
+        None otherwise. It is one more ``hp.ena.Interface`` holding only that bandwidth (no packet
+        rate, no link-local, no added latency); what it queues or drops counts as
+        ``bw_out_allowance_exceeded``."""
+        key = f"{eni.id}/elsewhere"
+        if key not in self._interfaces:
+            t = eni.instance.instance_type
+            if t.bw_elsewhere_gbps >= max(t.baseline_gbps, t.burst_gbps):
+                return None
+            self._interfaces[key] = Interface(
+                t, direction="out", conntrack=False, link_local=[], seed=self._seed(key),
+                placement_group=eni.instance.placement_group is not None,
+                baseline_gbps=t.bw_elsewhere_gbps, burst_gbps=t.bw_elsewhere_gbps,
+                pps=2**40, latency_us=1e-4,  # no packet-rate limit; rounds to 0 ns
+            )
+        return self._interfaces[key]
+
+    def tracker(self, eni: NetworkInterface) -> ConnTrack:
+        if eni.id not in self._trackers:
+            self._trackers[eni.id] = ConnTrack(
+                eni.instance.instance_type.conntrack, timeouts=Timeouts.aws_sg(), threads=1, seed=self._seed(eni.id + "/sg")
+            )
+        return self._trackers[eni.id]
+
+    def nat_stage(self, g: NatGatewayResource) -> NatGateway:
+        if g.id not in self._nats:
+            cfg = {"threads": 1, **g.config}
+            self._nats[g.id] = NatGateway(
+                [dotted(a) for a in g.public_ips], [str(g.subnet.vpc.cidr)], seed=self._seed(g.id), **cfg
+            )
+        return self._nats[g.id]
+
+    def lb_stage(self, lb: LoadBalancerResource) -> NetworkLoadBalancer:
+        if lb.id not in self._lbs:
+            cfg = {"threads": 1, **lb.config}
+            self._lbs[lb.id] = NetworkLoadBalancer(
+                lb.listeners,
+                [(f"{dotted(e.private_ip)}:{port}", e.subnet.az) for e, port in lb.targets],
+                {s.az: dotted(a) for s, a in zip(lb.subnets, lb.nodes)},
+                seed=self._seed(lb.id),
+                **cfg,
+            )
+            for e, port in lb.targets:
+                if (e.id, port) in lb.unhealthy:
+                    self._lbs[lb.id].set_health(f"{dotted(e.private_ip)}:{port}", healthy=False)
+        return self._lbs[lb.id]
+
+    # ---- the graph, recompiled from the configuration at every call ------------------------
+
+    def _node(self, key: tuple[str, str], make: Callable[[], Node]) -> int:
+        if key not in self._by_key:
+            self._by_key[key] = len(self.nodes)
+            self.nodes.append(make())
+        return self._by_key[key]
+
+    def compile(self) -> None:
+        net = self.net
+        self.source = self._node(("source", ""), partial(SourceNode, self, "source"))
+        self.internet = self._node(("internet", ""), partial(InternetNode, self, "internet"))
+        subnets = list(net.subnets)
+        self.subnet_index = {s.id: k for k, s in enumerate(subnets)}
+        self.subnets = subnets
+        self.zones = sorted({s.az for s in subnets})
+        self.subnet_zone = np.array([self.zones.index(s.az) for s in subnets], dtype=np.int64)
+        self.acl_out = np.array([self._node(("acl-out", s.id), partial(AclNode, self, s, True)) for s in subnets], dtype=np.int64)
+        self.acl_in = np.array([self._node(("acl-in", s.id), partial(AclNode, self, s, False)) for s in subnets], dtype=np.int64)
+        # A route node per subnet and associated table: a new association counts on its own.
+        self.route = np.array(
+            [self._node(("route", f"{s.id}/{s.route_table.id}"), partial(RouteNode, self, s)) for s in subnets],
+            dtype=np.int64,
+        )
+        enis: list[NetworkInterface] = net.interfaces
+        self.eni_index = {e.id: k for k, e in enumerate(enis)}
+        self.ena_out = np.array([self._node(("ena-out", e.id), partial(EniNode, self, e, True)) for e in enis], dtype=np.int64)
+        self.sg_out = np.array([self._node(("sg-out", e.id), partial(SgNode, self, e, True)) for e in enis], dtype=np.int64)
+        self.sg_in = np.array([self._node(("sg-in", e.id), partial(SgNode, self, e, False)) for e in enis], dtype=np.int64)
+        self.ena_in = np.array([self._node(("ena-in", e.id), partial(EniNode, self, e, False)) for e in enis], dtype=np.int64)
+        self.eni_subnet = np.array([self.subnet_index[e.subnet.id] for e in enis], dtype=np.int64)
+        self.eni_private = np.array([e.private_ip for e in enis], dtype=np.uint32)
+        # private addresses -> interface
+        pairs = sorted((a, k) for k, e in enumerate(enis) for a in e.private_ips)
+        self.priv_keys = np.array([a for a, _ in pairs], dtype=np.uint32)
+        self.priv_eni = np.array([k for _, k in pairs], dtype=np.int64)
+        # load balancers: their nodes (one per zone) and their targets' (address, port)
+        lbs = [lb for v in net.vpcs for lb in v.load_balancers]
+        self.lb_node = {lb.id: self._node(("nlb", lb.id), partial(NlbNode, self, lb)) for lb in lbs}
+        nodes = [(lb, s, a, (lb.public_ips[j] if lb.public_ips else None)) for lb in lbs
+                 for j, (s, a) in enumerate(zip(lb.subnets, lb.nodes))]
+        self.lbn_private = np.array([a for _, _, a, _ in nodes], dtype=np.uint32)
+        self.lbn_subnet = np.array([self.subnet_index[s.id] for _, s, _, _ in nodes], dtype=np.int64)
+        self.lbn_node = np.array([self.lb_node[lb.id] for lb, _, _, _ in nodes], dtype=np.int64)
+        order = np.argsort(self.lbn_private, kind="stable")
+        self.lbn_keys, self.lbn_index = self.lbn_private[order], order.astype(np.int64)
+        rows_t = []
+        for lb in lbs:
+            first = next(j for j, (l2, _, _, _) in enumerate(nodes) if l2 is lb)
+            for e, port in lb.targets:
+                zone_node = next((first + j for j, s in enumerate(lb.subnets) if s.az == e.subnet.az), first)
+                rows_t.append(((e.private_ip << 16) | port, zone_node))
+        rows_t.sort()
+        self.lbt_keys = np.array([k for k, _ in rows_t], dtype=np.uint64)
+        self.lbt_node = np.array([n for _, n in rows_t], dtype=np.int64)
+        # private addresses with a public one, for the internet gateway's 1:1 translation
+        pairs = sorted([(e.private_ip, e.public_ip) for e in enis if e.public_ip is not None]
+                       + [(a, pub) for _, _, a, pub in nodes if pub is not None])
+        self.eip_priv_keys = np.array([a for a, _ in pairs], dtype=np.uint32)
+        self.eip_public = np.array([b for _, b in pairs], dtype=np.uint32)
+        self.eip_index = np.arange(len(pairs), dtype=np.int64)
+        # NAT gateways and internet gateways
+        nats = [g for g in net.nat_gateways if not g.deleted]
+        self.nat = {g.id: self._node(("nat", g.id), partial(NatNode, self, g)) for g in nats}
+        self.nat_by_index = np.array([self.nat[g.id] for g in nats], dtype=np.int64)
+        self.nat_subnet = np.array([self.subnet_index[g.subnet.id] for g in nats], dtype=np.int64)
+        self.igw: dict[str, int] = {}
+        vpc_igw = []
+        for v in net.vpcs:
+            gw = v.internet_gateway
+            if gw is not None:
+                self.igw[gw.id] = self._node(("igw", gw.id), partial(IgwNode, self, gw))
+            vpc_igw.append(self.igw[gw.id] if gw is not None else -1)
+        self.vpc_igw = np.array(vpc_igw + [-1], dtype=np.int64)
+        # public addresses -> (kind 0: interface, 1: NAT gateway; owner index; VPC index)
+        vpc_index = {v.id: k for k, v in enumerate(net.vpcs)}
+        rows = [(e.public_ip, 0, k, vpc_index[e.subnet.vpc.id]) for k, e in enumerate(enis) if e.public_ip is not None]
+        rows += [(a, 1, k, vpc_index[g.subnet.vpc.id]) for k, g in enumerate(nats) for a in g.public_ips]
+        rows += [(pub, 2, k, vpc_index[lb.vpc.id]) for k, (lb, _, _, pub) in enumerate(nodes) if pub is not None]
+        rows.sort()
+        self.pub_keys = np.array([x[0] for x in rows], dtype=np.uint32)
+        self.pub_kind = np.array([x[1] for x in rows], dtype=np.int64)
+        self.pub_owner = np.array([x[2] for x in rows], dtype=np.int64)
+        self.pub_vpc = np.array([x[3] for x in rows], dtype=np.int64)
+        # security groups: each interface's rules, with referenced groups as member addresses
+        members: dict[str, list[int]] = {}
+        for e in enis:
+            for g in e.security_groups:
+                members.setdefault(g.id, []).extend(e.private_ips)
+        member_arrays = {k: np.unique(np.array(a, dtype=np.uint32)) for k, a in members.items()}
+        empty = np.zeros(0, dtype=np.uint32)
+
+        def compiled(rules: list[Any]) -> list[SgMatch]:
+            return [SgMatch(x.match, None if x.group is None else member_arrays.get(x.group.id, empty)) for x in rules]
+
+        self.sg_ingress = [compiled([x for g in e.security_groups for x in g.ingress]) for e in enis]
+        self.sg_egress = [compiled([x for g in e.security_groups for x in g.egress]) for e in enis]
+
+    # ---- running a batch ---------------------------------------------------------------------
+
+    def process(self, batch: Batch, out: Batch | None = None) -> NetworkResult:
+        check_batch(batch)
+        if out is not None:
+            if not isinstance(out, np.ndarray) or out.dtype != PACKET_DTYPE or out.shape != batch.shape:
+                raise TypeError("out must be a PACKET_DTYPE array of the batch's length")
+            if not out.flags.writeable or not out.flags.c_contiguous:
+                raise ValueError("out must be writable and C-contiguous")
+        self.compile()
+        r = Run(batch, out)
+        # Per node, the parts pending there, each with whether it is known to be in time order (what
+        # a node that delays nothing hands on keeps the order it was taken in).
+        pending: list[list[tuple[I64, bool]]] = [[] for _ in self.nodes]
+        head = np.full(len(self.nodes), np.iinfo(np.uint64).max, dtype=np.uint64)
+        ranks = np.array([n.rank for n in self.nodes], dtype=np.uint64)
+        if len(batch):
+            pending[self.source].append((np.arange(len(batch), dtype=np.int64), True))
+            head[self.source] = r.ts[0]
+        while any(pending):
+            # The node whose earliest pending packet is earliest goes next (ties: by rank).
+            nid = int(np.lexsort((ranks, head))[0])
+            parts = pending[nid]
+            pending[nid] = []
+            head[nid] = np.iinfo(np.uint64).max
+            if len(parts) == 1 and parts[0][1]:
+                idx = parts[0][0]
+            else:
+                idx = parts[0][0] if len(parts) == 1 else np.concatenate([x for x, _ in parts])
+                ts = r.ts[idx]
+                if len(parts) > 1 or bool((ts[1:] < ts[:-1]).any()):
+                    idx = idx[np.argsort(ts, kind="stable")]  # in time order; ties in the order they came
+            node = self.nodes[nid]
+            if self.record is not None:
+                self.record.append((node, gather(r, idx)))
+            v, nxt = node.run(r, idx)
+            ordered = not node.delays
+            dropped = bool(v.any())
+            if not dropped:
+                node.counts[0] += np.uint64(len(idx))
+            else:
+                node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
+            if isinstance(nxt, int):
+                if nxt >= 0 and not dropped:  # the common case: all go on to one node
+                    pending[nxt].append((idx, ordered))
+                    head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
+                    continue
+                nxt = np.full(len(idx), nxt, dtype=np.int64)
+            done = (v != FWD) | (nxt < 0)
+            r.verdict[idx[done]] = v[done]
+            r.hop[idx[done]] = nid
+            go = ~done
+            if go.any():
+                gi, gn = idx[go], nxt[go]
+                small = gn.astype(np.uint16) if len(self.nodes) <= 0xFFFF else gn
+                srt = np.argsort(small, kind="stable")  # numpy sorts 16-bit keys by radix: O(n)
+                gi, gn = gi[srt], gn[srt]
+                cuts = np.flatnonzero(np.diff(gn)) + 1
+                for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
+                    t = int(target)
+                    pending[t].append((part, ordered))
+                    head[t] = min(head[t], r.ts[part[0]] if ordered else r.ts[part].min())
+        return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
+
+    # ---- what the runs leave behind ----------------------------------------------------------
+
+    def hop_names(self) -> list[str]:
+        if not self.nodes:
+            self.compile()
+        return [n.name for n in self.nodes]
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        if not self.nodes:
+            self.compile()
+        return {n.name: packet_counters([int(c) for c in n.counts]) for n in self.nodes}
+
+    def count_cross_az(self, me: int, to_subnet: I64, length: npt.NDArray[np.uint16], ok: npt.NDArray[np.bool_]) -> None:
+        """Count packets and bytes routed from subnet ``me`` into another zone, by pair of zones."""
+        zone = self.subnet_zone
+        m = ok & (to_subnet >= 0)
+        m[m] = zone[to_subnet[m]] != zone[me]
+        if not m.any():
+            return
+        dest = zone[to_subnet[m]]
+        nz = len(self.zones)
+        packets = np.bincount(dest, minlength=nz)
+        octets = np.bincount(dest, weights=length[m].astype(np.float64), minlength=nz)
+        for z in np.flatnonzero(packets):
+            row = self._cross.setdefault((self.zones[zone[me]], self.zones[z]), [0, 0])
+            row[0] += int(packets[z])
+            row[1] += int(octets[z])
+
+    def cross_az(self) -> dict[tuple[str, str], dict[str, int]]:
+        return {k: {"packets": p, "bytes": b} for k, (p, b) in sorted(self._cross.items())}
+
+    def interface_counters(self, eni: NetworkInterface) -> dict[str, int]:
+        out = dict.fromkeys(COUNTERS, 0)
+        for way in ("out", "in", "elsewhere"):
+            iface = self._interfaces.get(f"{eni.id}/{way}")
+            if iface is not None:
+                for name, n in iface.counters.items():
+                    out[name] += n
+        ct = self._trackers.get(eni.id)
+        if ct is not None:
+            c = ct.counters
+            out["conntrack_allowance_exceeded"] = c["table_full"]
+            out["conntrack_allowance_available"] = c["capacity"] - c["live"]
+        else:
+            out["conntrack_allowance_available"] = eni.instance.instance_type.conntrack
+        return out
