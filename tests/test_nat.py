@@ -307,3 +307,13 @@ def test_bad_arrays() -> None:
         nat.process(hp.empty(2), out=readonly)
     with pytest.raises(ValueError, match="out must hold 2"):
         nat.process(hp.empty(2), out=hp.empty(3))
+
+
+def test_a_first_packet_at_the_end_of_time() -> None:
+    """A gateway whose first packet is stamped 2^64 - 1 ns (found by the fuzzer: its metrics had
+    no row yet, and the packet passed for one inside the current minute)."""
+    nat = NatGateway([PUB], seed=30)
+    pkts = packets([(0, CLIENT, 5000, SERVER, 53, UDP, 0)])
+    pkts["ts"] = 2**64 - 1
+    _, v = nat.process(pkts)
+    assert list(v) == [F] and nat.metrics["PacketsOutToDestination"].sum() == 1

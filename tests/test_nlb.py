@@ -262,3 +262,21 @@ def test_target_objects_carry_weights() -> None:
     _, _, t = lb.process(flows(20_000))
     share = np.bincount(t, minlength=2) / 20_000
     assert share[0] == pytest.approx(0.75, abs=0.03)
+
+
+def test_a_first_packet_at_the_end_of_time() -> None:
+    """The balancer's first packet stamped 2^64 - 1 ns (the NAT fuzzer's find, the same metrics
+    code): forwarded and counted; a later batch reaching past 366 days of metrics is refused whole."""
+    lb = nlb()
+    first = flows(1)
+    first["ts"] = 2**64 - 1
+    _, v, _ = lb.process(first)
+    assert list(v) == [F] and lb.metrics["NewFlowCount"].sum() == 1
+    lb2 = nlb()
+    lb2.process(flows(1))
+    late = flows(1, first_client=5)
+    late["ts"] = 367 * 24 * 3600 * 10**9
+    before = lb2.counters
+    with pytest.raises(ValueError, match="366 days"):
+        lb2.process(late)
+    assert lb2.counters == before

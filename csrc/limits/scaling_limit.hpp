@@ -47,14 +47,17 @@ public:
 private:
     double depth(double rate) const { return std::max(least_depth_, rate * kBurstNs / 1e9); }
 
+    // t + by, held at the end of time (a trace may be stamped up to 2^64 - 1 ns).
+    static std::uint64_t later(std::uint64_t t, std::uint64_t by) { return t > kEnd - by ? kEnd : t + by; }
+
     void roll(std::uint64_t now) {
         if (window_end_ == 0) {  // the first packet starts the first interval
-            window_end_ = now + kIntervalNs;
+            window_end_ = later(now, kIntervalNs);
             return;
         }
         // The interval just ended, then any empty ones up to now.
         double rate = bucket_.rate_per_s();
-        for (bool first = true; now >= window_end_; first = false) {
+        for (bool first = true; now >= window_end_ && window_end_ != kEnd; first = false) {
             const double load = first ? offered_ / (rate * static_cast<double>(kIntervalNs) / 1e9) : 0.0;
             if (load >= kScaleUpLoad) {
                 rate = std::min(max_, rate * 2), quiet_ = 0;
@@ -63,15 +66,16 @@ private:
             } else if (load >= kScaleDownLoad) {
                 quiet_ = 0;
             }
-            window_end_ += kIntervalNs;
+            window_end_ = later(window_end_, kIntervalNs);
             if (rate == base_ && !first && now >= window_end_) {  // nothing changes through more empty intervals
-                window_end_ += (now - window_end_) / kIntervalNs * kIntervalNs;
+                window_end_ = later(window_end_, (now - window_end_) / kIntervalNs * kIntervalNs);
             }
         }
         offered_ = 0;
         bucket_.set_rate(rate, depth(rate));
     }
 
+    static constexpr std::uint64_t kEnd = ~std::uint64_t{0};
     double base_ = 0, max_ = 0, least_depth_ = 0;
     TokenBucket bucket_;
     std::uint64_t window_end_ = 0;

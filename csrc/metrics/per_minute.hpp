@@ -33,10 +33,14 @@ public:
     PerMinute(const std::uint64_t* start_minute, std::size_t gauge) : start_(start_minute), gauge_(gauge) {}
 
     // Whether a packet at `ts` starts a later minute than the current one.
-    bool leaving(std::uint64_t ts) const { return minute_start_ != kNone && ts >= minute_start_ + kMinuteNs; }
+    bool leaving(std::uint64_t ts) const {
+        return minute_start_ != kNone && ts >= minute_start_ && ts - minute_start_ >= kMinuteNs;  // no overflow
+    }
     // Moves to ts's minute; a packet from before the latest minute counts in the latest.
     void advance(std::uint64_t ts) {
-        if (ts >= minute_start_ && ts - minute_start_ < kMinuteNs) return;  // the common case: no division
+        // The common case, no division (not before the first minute: a packet at 2^64 - 1 ns
+        // would pass for one inside it, minute_start_ being kNone).
+        if (ts >= minute_start_ && ts - minute_start_ < kMinuteNs && minute_start_ != kNone) return;
         const std::size_t at = minute_of(ts);
         grow(at);
         if (minute_start_ != kNone && at <= minute_) return;

@@ -76,6 +76,18 @@ TEST(ScalingLimit, ScalesDownAfterSixQuietIntervalsToItsBase) {
     EXPECT_DOUBLE_EQ(l.rate_per_s(), 1000);
 }
 
+TEST(ScalingLimit, TimeMayEndAtTwoToTheSixtyFour) {
+    // The fuzzer's find: an interval's end past 2^64 wrapped round, and the roll never ended.
+    ScalingLimit l(1000, 8000, 1);
+    const std::uint64_t end = ~std::uint64_t{0};
+    EXPECT_TRUE(l.take(end - 5 * kS, 1));
+    for (int i = 0; i < 3; ++i) l.take(end, 1);  // returns: the intervals stop at the end of time
+    EXPECT_DOUBLE_EQ(l.rate_per_s(), 1000);
+    ScalingLimit fresh(1000, 8000, 1);
+    EXPECT_TRUE(fresh.take(end, 1));
+    EXPECT_FALSE(fresh.take(end, 5));  // the bucket holds one packet at the end of time too
+}
+
 TEST(ScalingLimit, UnlimitedTakesEverything) {
     ScalingLimit l;
     EXPECT_TRUE(l.unlimited());
