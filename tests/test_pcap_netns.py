@@ -58,14 +58,16 @@ s.sendto(q, (sys.argv[1], 53)); print(len(s.recvfrom(512)[0]))
 """
 
 
-# The tools and servers run without the sanitizer runtime CI preloads into the test process.
+# The tools and servers run without the sanitizer runtime CI preloads into the test process,
+# with root's sbin directories on PATH (ip and ethtool live there on Debian).
 ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+ENV["PATH"] = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/local/sbin", "/usr/sbin", "/sbin"])
 
 
 def _why_not() -> str | None:
     if os.geteuid() != 0:
         return "network namespaces need root"
-    missing = [t for t in TOOLS if shutil.which(t) is None]
+    missing = [t for t in TOOLS if shutil.which(t, path=ENV["PATH"]) is None]
     return f"missing {', '.join(missing)} (apt-get install iproute2 tcpdump curl iputils-ping ethtool)" if missing else None
 
 
