@@ -28,8 +28,9 @@ namespace hp {
 
 // The configuration every sharded stage takes; a stage's own config derives from it.
 struct StageConfig {
-    std::size_t capacity = 0;  // connections, over all shards
-    unsigned queues = 1;       // shards (RSS queues), 1..128
+    static constexpr bool kMetered = false;  // a stage with CloudWatch metrics per minute says true
+    std::size_t capacity = 0;                // connections, over all shards
+    unsigned queues = 1;                     // shards (RSS queues), 1..128
     Timeouts timeouts{};
     HashKey key{};                   // the flow table's secret hash key
     std::uint64_t seed = 0;          // the stage's random choices (ports)
@@ -49,6 +50,7 @@ public:
     ShardedStage& operator=(const ShardedStage&) = delete;
 
     void expire(std::uint64_t now) {
+        if constexpr (Config::kMetered) check_metrics_reach(now);
         for (auto& s : shards_) s.expire(now);
     }
     VerdictCounts verdicts() const {
@@ -89,27 +91,14 @@ protected:
     // Each shard's share of the capacity.
     std::size_t per_shard() const { return (cfg_.capacity + cfg_.queues - 1) / cfg_.queues; }
 
-    // Metered stages keep a row per minute of packet time from their first: a batch (or an
-    // expire()) reaching past kMaxMetricMinutes of it is refused whole (ValueError), before
-    // anything changes.
-    static constexpr std::uint64_t kMaxMetricMinutes = 366ULL * 24 * 60;
-    void check_metrics_span(const Packet* in, std::size_t n) const {
-        if (n == 0) return;
-        std::uint64_t first = in[0].ts, last = in[0].ts;
-        for (std::size_t i = 1; i < n; ++i) first = std::min(first, in[i].ts), last = std::max(last, in[i].ts);
-        check_metrics_reach(started_ ? cfg_.start_minute : first / kMinuteNs, last, "batch: a packet at ts=");
-    }
-    void check_metrics_reach(std::uint64_t now) const {
-        if (started_) check_metrics_reach(cfg_.start_minute, now, "now_ns=");
-    }
-
-    // One batch: checks its size, starts the metrics' minutes at the first batch,
-    // then assign(begin, end, ids), decide(shard, i, keyed, hash) -> Outcome and
-    // emit(i, outcome) as run_sharded defines them.
+    // One batch: checks its size (and a metered stage its time span), starts the metrics'
+    // minutes at the first batch, then assign(begin, end, ids), decide(shard, i, keyed, hash)
+    // -> Outcome and emit(i, outcome) as run_sharded defines them.
     template <class Assign, class Decide, class Emit>
     void run(const Packet* in, std::size_t n, unsigned threads, Assign assign, Decide decide, Emit emit) {
         if (n > 0xffffffffULL) throw std::invalid_argument("a batch may hold at most 2^32 - 1 packets");
         if (n == 0) return;
+        if constexpr (Config::kMetered) check_metrics_span(in, n);
         if (!started_) {
             cfg_.start_minute = earliest_minute(in, n);
             started_ = true;
@@ -127,6 +116,19 @@ protected:
     std::vector<Shard> shards_;
 
 private:
+    // Metered stages (Config::kMetered) keep a row per minute of packet time from their first:
+    // a batch or an expire() reaching past kMaxMetricMinutes of it is refused whole
+    // (ValueError), before anything changes.
+    static constexpr std::uint64_t kMaxMetricMinutes = 366ULL * 24 * 60;
+    void check_metrics_span(const Packet* in, std::size_t n) const {
+        std::uint64_t first = in[0].ts, last = in[0].ts;
+        for (std::size_t i = 1; i < n; ++i) first = std::min(first, in[i].ts), last = std::max(last, in[i].ts);
+        check_metrics_reach(started_ ? cfg_.start_minute : first / kMinuteNs, last, "batch: a packet at ts=");
+    }
+    void check_metrics_reach(std::uint64_t now) const {
+        if (started_) check_metrics_reach(cfg_.start_minute, now, "now_ns=");
+    }
+
     static void check_metrics_reach(std::uint64_t start_minute, std::uint64_t ts, const char* what) {
         const std::uint64_t at = ts / kMinuteNs;
         if (at > start_minute && at - start_minute >= kMaxMetricMinutes)

@@ -380,7 +380,6 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
 }
 
 void NatGateway::process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads) {
-    check_metrics_span(in, n);
     paths_.resize(n);
     NatPath* paths = paths_.data();
     run(

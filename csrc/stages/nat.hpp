@@ -36,6 +36,7 @@ namespace hp {
 using NatMinute = PerMinute<kNatMetricCount>::Row;
 
 struct NatConfig : StageConfig {
+    static constexpr bool kMetered = true;
     std::vector<std::uint32_t> public_ips;
     std::vector<Ipv4Network> private_networks;
     std::uint32_t per_destination = 55000;  // per public address and (dst ip, dst port, proto)
@@ -128,10 +129,6 @@ public:
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads);
     std::vector<NatConnection> connections() const { return rows<NatConnection>(); }
     std::vector<NatMinute> metrics() const { return ShardedStage::metrics<NatMinute>(); }
-    void expire(std::uint64_t now) {
-        check_metrics_reach(now);
-        ShardedStage::expire(now);
-    }
 
 private:
     // The packet's path; for a reply, also its shard (the owner of its port).

@@ -224,7 +224,6 @@ void NetworkLoadBalancer::set_table(std::size_t node, std::vector<std::uint32_t>
 
 void NetworkLoadBalancer::process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts,
                                   std::uint32_t* targets, unsigned threads) {
-    check_metrics_span(in, n);
     run(
         in, n, threads,
         [&](std::size_t begin, std::size_t end, std::uint16_t* ids) { rss_assign(in, begin, end, ids); },

@@ -37,6 +37,7 @@ struct NlbTarget {
 };
 
 struct NlbConfig : StageConfig {
+    static constexpr bool kMetered = true;
     std::vector<std::uint32_t> nodes;                               // one address per zone
     std::vector<std::pair<std::uint16_t, std::uint8_t>> listeners;  // (port, protocol)
     HashKey flow_key{};                                             // the target-choosing flow hash's
@@ -114,10 +115,6 @@ public:
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, std::uint32_t* targets,
                  unsigned threads);
     std::vector<NlbMinute> metrics() const { return ShardedStage::metrics<NlbMinute>(); }
-    void expire(std::uint64_t now) {
-        check_metrics_reach(now);
-        ShardedStage::expire(now);
-    }
     std::vector<std::uint64_t> flows_per_target() const;
 
 private:
