@@ -19,10 +19,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hyperplane.scenario import Run, Scenario, ScenarioError
 from hyperplane.scenario.seeds import derive, draw
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 SCHEMA = "hyperplane.sweep/1"
 SWEEP_FILE = "sweep.json"
@@ -141,9 +144,11 @@ class SweepResult:
         if plots:
             from hyperplane.report.html import sweep_page
             from hyperplane.report.plots import sweep_figure
+            from hyperplane.report.tables import swept
 
-            for k, metric in enumerate(self.data["metrics"]):
-                fig = sweep_figure(self.data["points"], self.data["keys"], metric)
+            keys, _ = swept(self.data)
+            for k, metric in enumerate(self.data["metrics"] if keys else []):
+                fig = sweep_figure(self.data["points"], keys, metric)
                 fig.savefig(out / f"metric-{k}.png", dpi=100)
             (out / "sweep.html").write_text(sweep_page(self.data), encoding="utf-8")
         return out
@@ -159,10 +164,10 @@ class SweepResult:
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: not JSON ({e})") from None
 
-    def print(self) -> None:
+    def print(self, console: Console | None = None) -> None:
         from hyperplane.report.tables import print_sweep
 
-        print_sweep(self.data)
+        print_sweep(self.data, console)
 
 
 def sweep(

@@ -121,7 +121,7 @@ def report(directory: str, as_json: bool, html: str | None) -> None:
             if as_json:
                 click.echo(json.dumps(sweep_result.data, indent=1))
             else:
-                sweep_result.print()
+                sweep_result.print(console())
             return
         saved = Run.load(path)
     except ValueError as e:
@@ -184,10 +184,8 @@ def sweep(scenario: str, settings: tuple[str, ...], workers: int | None, ray_add
     if as_json:
         click.echo(json.dumps(result.data, indent=1))
     elif not quiet:
-        result.print()
+        result.print(console())
         if out:
             click.echo(f"saved in {out}/ (sweep.json, sweep.html, plots)")
     if result.failed:
-        for p in result.failed:
-            click.echo(f"point {p['index']} {p['point']}: {p.get('error') or 'a check failed'}", err=True)
         raise Failed(f"{len(result.failed)} of {len(result.data['points'])} points failed")

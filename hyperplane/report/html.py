@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperplane.report.plots import available, figure, png_bytes, sweep_figure
-from hyperplane.report.tables import Rows, sections, sweep_rows
+from hyperplane.report.tables import Rows, numeric, sections, sweep_rows, sweep_title, swept
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
@@ -29,7 +29,7 @@ def _table(title: str, columns: tuple[str, ...], rows: Rows) -> str:
     body = []
     for row in rows:
         cls = ' class="failed"' if row and row[-1] == "FAILED" else ""
-        cells = "".join(f'<td class="num">{html.escape(v)}</td>' if v[:1].isdigit() else f"<td>{html.escape(v)}</td>"
+        cells = "".join(f'<td class="num">{html.escape(v)}</td>' if numeric(v) else f"<td>{html.escape(v)}</td>"
                         for v in row)
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<h2>{html.escape(title)}</h2><table>{f'<tr>{head}</tr>' if head else ''}{''.join(body)}</table>"
@@ -59,9 +59,12 @@ def run_page(data: Mapping[str, Any]) -> str:
 
 def sweep_page(data: Mapping[str, Any]) -> str:
     parts = [_table("Points", *sweep_rows(data))]
+    errors = [(k, p["error"]) for k, p in enumerate(data["points"]) if p.get("error")]
+    if errors:
+        parts.append(_table("Errors", ("#", "error"), [(str(k), e) for k, e in errors]))
     rows = data["points"]
+    keys, _ = swept(data)
     for metric in data["metrics"]:
-        if any(metric in p.get("values", {}) for p in rows):
-            parts.append(_img(sweep_figure(rows, data["keys"], metric), f"{metric} against {data['keys'][0]}"))
-    return _page(f"Sweep of {data['scenario']}", f"{len(rows)} points over {', '.join(data['keys'])}; "
-                                                 f"report schema {data['schema']}", parts)
+        if keys and any(metric in p.get("values", {}) for p in rows):
+            parts.append(_img(sweep_figure(rows, keys, metric), f"{metric} against {keys[0]}"))
+    return _page(sweep_title(data), f"runner: {data['runner']}; seed {data['seed']}; report schema {data['schema']}", parts)

@@ -22,8 +22,9 @@ _TITLES = {"metrics": "Metrics over time", "drops": "Packets by verdict over tim
 def available(data: Mapping[str, Any]) -> list[str]:
     """The plots this run's report can draw, in :data:`PLOTS` order, limited to those it asked for."""
     wanted = data.get("scenario", {}).get("document", {}).get("report", {}).get("plots") or PLOTS
+    metrics = {k: v for k, v in (data.get("metrics") or data.get("series", {}).get("counters") or {}).items() if k != "Timestamp"}
     has = {
-        "metrics": bool(data.get("metrics")) or bool(data.get("series", {}).get("counters")),
+        "metrics": any(any(v) for v in metrics.values()),
         "drops": bool(data.get("series", {}).get("t_s")),
         "latency": bool(data.get("latency")),
         "balance": bool(data.get("balance", {}).get("values")),
@@ -53,12 +54,7 @@ def _metrics(data: Mapping[str, Any]) -> Figure:
     cols = min(3, count)
     rows = math.ceil(count / cols)
     fig = Figure(figsize=(4.2 * cols, 2.6 * rows + 0.6), layout="constrained")
-    fig.suptitle(f"{data['scenario']['name']}: {title}")
-    if not metrics:
-        ax = fig.add_subplot()
-        ax.text(0.5, 0.5, "every metric stayed at 0", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+    fig.suptitle(f"{data['scenario']['name']}: {title} (those not always 0)")
     for k, (metric, values) in enumerate(metrics.items()):
         ax = fig.add_subplot(rows, cols, k + 1)
         ax.plot(x[:len(values)], values, marker="o" if len(values) < 20 else None, color=f"C{k % 10}")
@@ -97,7 +93,7 @@ def _latency(data: Mapping[str, Any]) -> Figure:
     bars = ax.bar(names, [lat[n] / 1000 for n in names], color=["C0", "C1", "C3", "C7"][:len(names)])
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
     ax.set_ylabel("µs")
-    ax.set_title(f"{data['scenario']['name']}: latency of forwarded packets ({lat.get('count', 0):,} packets)")
+    ax.set_title(f"Latency of the {lat.get('count', 0):,} forwarded packets")
     ax.grid(alpha=0.3, axis="y")
     return fig
 

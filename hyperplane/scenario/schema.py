@@ -178,7 +178,6 @@ SCENARIO = Section("scenario", "what the scenario is and how long it runs", (
 ))
 
 REPORT = Section("report", "what the report shows", (
-    Field("interval", positive_seconds, "width of the time series' buckets (packet time)", 1.0),
     Field("plots", list_of(one_of("metrics", "drops", "latency", "balance")),
           "plots to draw: metrics, drops, latency, balance (default: each the run has data for)"),
 ))

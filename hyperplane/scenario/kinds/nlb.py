@@ -3,7 +3,8 @@
 Clients address the balancer by its DNS answer (``dst = "nlb"`` in ``[[traffic]]``), read again
 each window, so a zone dropped from DNS stops getting new clients as AWS's does. An ``outage``
 event is what happens to the target; what the balancer does is decided by its health checks
-(``health_interval``, the thresholds), so the report shows how long AWS's checks take to notice.
+(``health_interval``, the thresholds), so the report shows how long AWS's checks take to notice,
+and counts ``sent_to_down_target``: packets the balancer forwarded to a target during its outage.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from hyperplane import units
 from hyperplane.health import CHECK_INTERVAL_S, HEALTHY_THRESHOLD, UNHEALTHY_THRESHOLD, Outage, health_changes
 from hyperplane.nlb import DEREGISTRATION_DELAY_S, TCP_IDLE_S, UDP_IDLE_S, NetworkLoadBalancer, Target
 from hyperplane.packets import Batch
 from hyperplane.scenario.kinds.base import AT, Event, Kind, Verdicts, series
 from hyperplane.scenario.schema import Field, Section, address, flag, integer, list_of, positive_count, text
+from hyperplane.verdict import Verdict
 
 
 def _listener(value: object) -> tuple[int, str]:
@@ -88,10 +92,13 @@ class NlbKind(Kind):
             tcp_idle_timeout=c["tcp_idle_timeout"], udp_timeout=c["udp_timeout"],
             deregistration_delay=c["deregistration_delay"], capacity=c["capacity"], threads=1, seed=seed)
         self.snapshots: list[dict[str, Any]] = []
+        self.outages: list[Outage] = []
+        self.to_down_target = 0
 
     def expand(self, events: list[Event], duration_ns: int) -> list[Event]:
         outages = [Outage(e.args["target"], e.at_ns, duration_ns + 1 if e.args["until"] is None else round(e.args["until"] * 1e9))
                    for e in events if e.action == "outage"]
+        self.outages = outages
         c = self.config
         changes = health_changes(outages, duration_ns, interval_s=c["health_interval"],
                                  healthy_threshold=c["healthy_threshold"], unhealthy_threshold=c["unhealthy_threshold"])
@@ -105,7 +112,16 @@ class NlbKind(Kind):
         return self.nlb.dns_answer()
 
     def process(self, batch: Batch) -> Verdicts:
-        return self.nlb.process(batch).verdict
+        result = self.nlb.process(batch)
+        if self.outages and len(batch):
+            # What the health checks cost: packets the balancer still sent to a target that was down.
+            addresses = [t.address for t in self.nlb.targets]
+            sent = result.verdict == Verdict.FORWARD
+            for o in self.outages:
+                if o.address in addresses and o.start_ns <= int(batch["ts"][-1]) and int(batch["ts"][0]) < o.end_ns:
+                    down = (result.target == addresses.index(o.address)) & (batch["ts"] >= o.start_ns) & (batch["ts"] < o.end_ns)
+                    self.to_down_target += int(np.count_nonzero(down & sent))
+        return result.verdict
 
     def apply(self, event: Event) -> None:
         a = event.args
@@ -118,10 +134,10 @@ class NlbKind(Kind):
         self.snapshots.append({"at_s": event.at_ns / 1e9, "event": event.describe(), "flows": self.nlb.flows_per_target()})
 
     def sample(self) -> dict[str, int]:
-        return self.nlb.counters
+        return self.nlb.counters | {"sent_to_down_target": self.to_down_target}
 
     def state(self) -> dict[str, Any]:
-        return {"counters": self.nlb.counters, "metrics": series(self.nlb.metrics),
+        return {"counters": self.sample(), "metrics": series(self.nlb.metrics),
                 "balance": {"label": "flows per target", "values": self.nlb.flows_per_target()},
                 "snapshots": self.snapshots}
 
