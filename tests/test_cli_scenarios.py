@@ -25,7 +25,7 @@ def test_run_saves_and_report_shows_it_again(tmp_path: Path, capsys: pytest.Capt
     assert cli.main(["run", NAT, *SMALL, "--set", "expect.0.min=1000", "--out", str(out)]) == 0
     shown = capsys.readouterr().out
     assert "DROP_NO_PORT" in shown and "ErrorPortAllocation" in shown and "2,000" in shown
-    assert {"report.json", "report.html", "drops.png", "metrics.svg"} <= {p.name for p in out.iterdir()}
+    assert {"report.json", "report.html", "drops_by_reason.png", "metrics.svg"} <= {p.name for p in out.iterdir()}
     assert cli.main(["report", str(out)]) == 0
     again = capsys.readouterr().out
     assert "DROP_NO_PORT" in again and "ErrorPortAllocation" in again

@@ -14,9 +14,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-PLOTS = ("metrics", "drops", "latency", "balance")
-_TITLES = {"metrics": "Metrics over time", "drops": "Packets by verdict over time", "latency": "Latency",
-           "balance": "Balance"}
+PLOTS = ("metrics", "drops_by_reason", "latency", "balance")
+"""Metrics over time (CloudWatch's per minute, else the counters per window), packets by verdict
+over time, latency quantiles, and the balance over public addresses, targets or queues."""
 
 
 def available(data: Mapping[str, Any]) -> list[str]:
@@ -25,7 +25,7 @@ def available(data: Mapping[str, Any]) -> list[str]:
     metrics = {k: v for k, v in (data.get("metrics") or data.get("series", {}).get("counters") or {}).items() if k != "Timestamp"}
     has = {
         "metrics": any(any(v) for v in metrics.values()),
-        "drops": bool(data.get("series", {}).get("t_s")),
+        "drops_by_reason": bool(data.get("series", {}).get("t_s")),
         "latency": bool(data.get("latency")),
         "balance": bool(data.get("balance", {}).get("values")),
     }
@@ -38,7 +38,7 @@ def figure(data: Mapping[str, Any], name: str) -> Figure:
         raise ValueError(f"no plot {name!r}; plots: {', '.join(PLOTS)}")
     if name not in available(data) and name in {"latency", "balance", "metrics"}:
         raise ValueError(f"this run has no data for the {name!r} plot; it has: {', '.join(available(data))}")
-    return {"metrics": _metrics, "drops": _drops, "latency": _latency, "balance": _balance}[name](data)
+    return {"metrics": _metrics, "drops_by_reason": _drops, "latency": _latency, "balance": _balance}[name](data)
 
 
 def _metrics(data: Mapping[str, Any]) -> Figure:

@@ -104,7 +104,7 @@ class Run:
     # -- showing -----------------------------------------------------------------------
 
     def plot(self, name: str, path: str | os.PathLike[str] | None = None) -> Figure:
-        """One plot (``metrics``, ``drops``, ``latency``, ``balance``), saved to ``path`` if given."""
+        """One plot (``metrics``, ``drops_by_reason``, ``latency``, ``balance``), saved to ``path`` if given."""
         from hyperplane.report.plots import figure
 
         fig = figure(self.data, name)

@@ -178,8 +178,8 @@ SCENARIO = Section("scenario", "what the scenario is and how long it runs", (
 ))
 
 REPORT = Section("report", "what the report shows", (
-    Field("plots", list_of(one_of("metrics", "drops", "latency", "balance")),
-          "plots to draw: metrics, drops, latency, balance (default: each the run has data for)"),
+    Field("plots", list_of(one_of("metrics", "drops_by_reason", "latency", "balance")),
+          "plots to draw: metrics, drops_by_reason, latency, balance (default: each the run has data for)"),
 ))
 
 EXPECT = Section("expect", "a check of the result; a failed one makes `hyperplane run` exit with 1", (
