@@ -170,6 +170,10 @@ class Capture:
         return CaptureStats(**s)  # type: ignore[arg-type]
 
 
+    def __repr__(self) -> str:
+        return f"Capture({self.path!r}, format={self.format!r}, bytes={len(self._bytes):_})"
+
+
 def open(path: str | os.PathLike[str]) -> Capture:  # noqa: A001 - the entry point is hp.pcap.open
     """Opens a pcap or pcapng capture (``ValueError`` when the file is neither)."""
     return Capture(path)
@@ -218,6 +222,9 @@ class Writer:
 
     def close(self) -> None:
         self._writer.close()
+
+    def __repr__(self) -> str:
+        return f"Writer({self.path!r}, format={self.format!r}, written={self.stats.get('written', 0):_})"
 
     def __enter__(self) -> Writer:
         return self

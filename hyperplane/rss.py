@@ -130,5 +130,5 @@ class Rss(Serialised):
         return self._core.queue(batch, out)
 
     def __repr__(self) -> str:
-        key = "DEFAULT_KEY" if self.key == DEFAULT_KEY else self.key.hex()
+        key = "DEFAULT_KEY" if self.key == DEFAULT_KEY else f"{self.key[:4].hex()}..."
         return f"Rss(queues={self.queues}, key={key}, table_size={len(self.indirection)})"
