@@ -37,6 +37,8 @@ from hyperplane.packets import Batch
 from hyperplane.stage import MeteredStage, default_threads, draw_seed
 
 CONNECTION_DTYPE: np.dtype[np.void] = _core.NAT_CONNECTION_DTYPE
+"""One row of :meth:`NatGateway.connections`: private, remote and public tuples, state, times,
+packets and bytes each way."""
 METRICS: list[str] = NAT_METRICS.names
 """CloudWatch's NAT gateway metrics, in the order of :attr:`NatGateway.metrics`."""
 

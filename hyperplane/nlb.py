@@ -31,6 +31,9 @@ from hyperplane.packets import Batch, Proto
 from hyperplane.stage import MeteredStage, default_threads, draw_seed
 
 METRICS: list[str] = NLB_METRICS.names
+FLOW_DTYPE: np.dtype[np.void] = _core.NLB_FLOW_DTYPE
+"""One row of :meth:`NetworkLoadBalancer.flows`: the client's tuple to its node, the target's, the
+source-NAT port, state, times, packets and bytes."""
 NO_TARGET = 0xFFFFFFFF
 """The ``target`` of a packet that went to none."""
 
@@ -294,6 +297,15 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
             start = int(cut)
         parts.append(self.process(batch[start:]))
         return ProcessResult(*(np.concatenate([getattr(p, f) for p in parts]) for f in ProcessResult._fields)), changes
+
+    @serialised
+    def flows(self) -> npt.NDArray[np.void]:
+        """The flows held, as an array of :data:`FLOW_DTYPE`: ``client_ip``/``client_port`` to
+        ``node_ip``/``node_port`` (the listener), ``target_index`` (into :attr:`targets`) and the target's
+        ``target_ip``/``target_port``, ``snat_port`` (the node's port the target sees without client IP
+        preservation, else 0), ``state`` (a :class:`~hyperplane.conntrack.TcpState` for TCP), first and
+        last packet time in ns, packets and IP bytes. ``hp.tables.table(nlb.flows())`` reads them."""
+        return self._core.flows()
 
     @serialised
     def flows_per_target(self) -> dict[str, int]:

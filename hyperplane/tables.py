@@ -114,7 +114,7 @@ def _cell(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, np.integer) and _is_time(name):
         return f"{int(value) / 1e9:.6f}"
-    if isinstance(value, np.integer) and not name.endswith(("port", "shard", "target")):
+    if isinstance(value, np.integer) and not name.endswith(("port", "shard", "target", "index")):
         return f"{int(value):,}"
     if isinstance(value, np.floating):
         return f"{float(value):,.6g}"
@@ -122,13 +122,16 @@ def _cell(name: str, value: Any) -> str:
 
 
 def _endpoints(cols: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
-    """Each ``X_ip`` with its ``X_port`` as one ``X`` column of ``ip:port`` text, where the ip was."""
+    """Each ``X_ip`` with its ``X_port`` as one ``X`` column of ``ip:port`` text, where the ip was
+    (unless a column is already called ``X``)."""
+    joined = {name.removesuffix("_ip") for name in cols
+              if _is_address(name) and f"{name.removesuffix('_ip')}_port" in cols and name.removesuffix("_ip") not in cols}
     out: dict[str, npt.NDArray[Any]] = {}
     for name, column in cols.items():
         stem = name.removesuffix("_ip")
-        if _is_address(name) and f"{stem}_port" in cols:
+        if _is_address(name) and stem in joined:
             out[stem] = np.char.add(np.char.add(column, ":"), cols[f"{stem}_port"].astype(str))
-        elif not (name.endswith("_port") and f"{name.removesuffix('_port')}_ip" in cols):
+        elif not (name.endswith("_port") and name.removesuffix("_port") in joined):
             out[name] = column
     return out
 

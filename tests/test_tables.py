@@ -171,3 +171,23 @@ def test_frames_libraries_are_imported_only_when_asked() -> None:
             "print(any(m in sys.modules for m in ('pandas', 'pyarrow', 'rich')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_nlb_flows_list_client_node_and_target() -> None:
+    targets = [("10.0.1.5:443", "a"), ("10.0.1.6:443", "a")]
+    nlb = hp.NetworkLoadBalancer(listeners=[(443, "tcp")], targets=targets, zones={"a": SERVER}, seed=2,
+                                 table_size=1009, preserve_client_ip=False, threads=1)
+    clients = hp.traffic.many_to_one(40, seed=4, client_cidr="100.64.0.0/16", dst=SERVER)
+    res = nlb.process(clients)
+    flows = nlb.flows()
+    assert flows.dtype == hp.nlb.FLOW_DTYPE and len(flows) == 40 == len(nlb)
+    by_client = {(int(f["client_ip"]), int(f["client_port"])): f for f in flows}
+    for p, target, out in zip(clients, res.target, res.packets):
+        f = by_client[(int(p["src_ip"]), int(p["src_port"]))]
+        assert f["target_index"] == target and f["node_ip"] == hp.ip(SERVER) and f["node_port"] == 443
+        assert (f["target_ip"], f["target_port"]) == (out["dst_ip"], out["dst_port"])
+        assert f["snat_port"] == out["src_port"] and f["state"] == hp.TcpState.SYN_SENT
+    assert np.bincount(flows["target_index"], minlength=2).tolist() == list(nlb.flows_per_target().values())
+    out = tables.text(tables.table(flows, limit=None))
+    assert f"{SERVER}:443" in out and "10.0.1.5:443" in out and "10.0.1.6:443" in out and "SYN_SENT" in out
+    assert hp.ip_str(int(flows["client_ip"][0])) in out
