@@ -199,7 +199,9 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
 
     @serialised
     def register(self, address: str, zone: str, weight: int = 1) -> None:
-        """Register a target: new flows may choose it from the next batch on."""
+        """Register the target ``address`` (``"ip:port"``) in ``zone`` with ``weight`` (a positive
+        integer, relative to the other targets' slot shares): new flows may choose it from the next
+        batch on."""
         self._add(Target(address=address, zone=zone, weight=weight))
         self._sync()
 
@@ -216,7 +218,8 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
 
     @serialised
     def set_health(self, address: str, healthy: bool) -> None:
-        """Mark a target healthy or unhealthy (as its health checks would: 5 passes, 2 failures)."""
+        """Mark the target ``address`` (``"ip:port"``) healthy or unhealthy (as its health checks
+        would: 5 passes, 2 failures)."""
         self.targets[self._index(address)].healthy = healthy
         self._sync()
 
@@ -309,7 +312,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
 
     @serialised
     def flows_per_target(self) -> dict[str, int]:
-        """Live flows held for each target."""
+        """Live flows held for each target, by its ``"ip:port"`` (the flows themselves: :meth:`flows`)."""
         counts = self._core.flows_per_target()
         return {t.address: int(c) for t, c in zip(self.targets, counts)}
 

@@ -92,7 +92,7 @@ class ShardedStage(Serialised, Generic[CoreT]):
 
     @serialised
     def expire(self, now_ns: int) -> None:
-        """Remove every connection or flow idle past its timeout at ``now_ns`` (packet time)."""
+        """Remove every connection or flow idle past its timeout at ``now_ns`` (packet time, ns)."""
         if now_ns < 0:
             raise ValueError(f"now_ns must be >= 0, not {now_ns}")
         self._core.expire(now_ns)

@@ -202,9 +202,12 @@ class Interface(Serialised):
     :data:`CREDIT_SECONDS_PER_VCPU` x vCPUs). ``queue_depth_packets`` (0: drop instead of
     queueing) and ``burst_window_us`` shape the queues and buckets. Any other keyword is
     a figure of the type to override (``pps=1_000_000``, ``baseline_gbps=2``, ``queues=4``,
-    ``latency_us=0``), as :meth:`InstanceType.with_overrides`. ``seed`` fixes the hash
-    keys of the tables and the flows' latencies (default: drawn, and kept in ``seed``);
-    nothing else depends on it unless the per-flow table overflows.
+    ``latency_us=0``), as :meth:`InstanceType.with_overrides`: ``pps`` in packets per second,
+    ``*_gbps`` in gigabits per second, ``latency_us`` in microseconds. ``rss_key`` is the
+    40-byte Toeplitz key of the queues; ``flow_slots`` the per-flow buckets held at once (a
+    power of two). ``seed`` (an integer) fixes the hash keys of the tables and the flows'
+    latencies (default: drawn, kept in :attr:`seed` and shown in the ``repr``, so passing it
+    back replays the run); nothing else depends on it unless the per-flow table overflows.
     """
 
     def __init__(
