@@ -204,10 +204,25 @@ def show(
     fields: Sequence[str] | None = None,
     **extra: npt.ArrayLike,
 ) -> None:
-    """Print :func:`table` of ``rows`` to the terminal."""
+    """Print :func:`table` of ``rows`` to the terminal (to a pipe or file: at the table's full width)."""
     from rich.console import Console
 
-    Console().print(table(rows, title=title, limit=limit, fields=fields, **extra))
+    rendered = table(rows, title=title, limit=limit, fields=fields, **extra)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=_width(rendered))
+    console.print(rendered)
+
+
+def _width(rich_table: Table) -> int:
+    """The width ``rich_table`` takes when nothing narrows it."""
+    import io
+
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    probe = Console(width=10_000, file=io.StringIO())
+    return Measurement.get(probe, probe.options, rich_table).maximum
 
 
 def text(rich_table: Table, *, width: int | None = None) -> str:
@@ -216,12 +231,8 @@ def text(rich_table: Table, *, width: int | None = None) -> str:
     import io
 
     from rich.console import Console
-    from rich.measure import Measurement
 
-    if width is None:
-        probe = Console(width=10_000, file=io.StringIO())
-        width = Measurement.get(probe, probe.options, rich_table).maximum
-    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
+    console = Console(record=True, width=_width(rich_table) if width is None else width, file=io.StringIO(), color_system=None)
     console.print(rich_table)
     return console.export_text()
 

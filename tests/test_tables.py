@@ -191,3 +191,16 @@ def test_nlb_flows_list_client_node_and_target() -> None:
     out = tables.text(tables.table(flows, limit=None))
     assert f"{SERVER}:443" in out and "10.0.1.5:443" in out and "10.0.1.6:443" in out and "SYN_SENT" in out
     assert hp.ip_str(int(flows["client_ip"][0])) in out
+
+
+def test_the_results_page_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/results.md's examples, in order, and what they say they print."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "results.md").read_text()
+    scope: dict[str, object] = {}
+    for block in re.findall(r"```python\n(.*?)```", page, flags=re.S):
+        exec(compile(block, "docs/results.md", "exec"), scope)
+    out = capsys.readouterr().out
+    assert out.startswith("SYN_SENT\n") and "FORWARD" in out and "TIME_WAIT" in out
