@@ -19,7 +19,6 @@ frames to hand a stage.
 from __future__ import annotations
 
 import builtins
-import enum
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,12 +30,12 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.packets import Batch
-from hyperplane.verdict import Verdict
+from hyperplane.verdict import CodeEnum, Verdict
 
 Format = Literal["pcap", "pcapng"]
 
 
-class LinkType(enum.IntEnum):
+class LinkType(CodeEnum):
     """The link types decoded (tcpdump.org's LINKTYPE_ values)."""
 
     ETHERNET = 1
@@ -47,7 +46,9 @@ class LinkType(enum.IntEnum):
     LINUX_SLL2 = 276
 
 
-class FrameKind(enum.IntEnum):
+class FrameKind(CodeEnum):
+    """What a frame is, as the reader decoded it (``FrameKind.names(frames.kinds)`` reads a batch's)."""
+
     IPV4 = 0
     """An IPv4 frame: its record is filled in and a writer applies rewrites to it."""
     IPV6 = 1

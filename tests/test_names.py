@@ -45,6 +45,8 @@ ARRAYS: list[tuple[str, type[CodeEnum] | type[FlagEnum], Any, list[str]]] = [
     ("an empty array", hp.Verdict, np.array([], np.uint8), []),
     ("an empty list", hp.Verdict, [], []),
     ("TCP flags", hp.TcpFlag, np.array([0x02, 0x12, 0x11, 0], np.uint8), ["SYN", "SYN|ACK", "FIN|ACK", "-"]),
+    ("a capture's frame kinds", hp.pcap.FrameKind, np.array([0, 2, 1], np.uint8), ["IPV4", "OTHER", "IPV6"]),
+    ("link types", hp.pcap.LinkType, [1, 113, 276], ["ETHERNET", "LINUX_SLL", "LINUX_SLL2"]),
     ("packet flags", hp.PacketFlag, np.array([0, 1, 2, 3], np.uint8), ["-", "FRAGMENT", "ICMP_ERROR", "FRAGMENT|ICMP_ERROR"]),
 ]
 
