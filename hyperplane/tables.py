@@ -40,6 +40,8 @@ Rows = npt.NDArray[np.void]
 """A 1-D structured array: a batch of ``PACKET_DTYPE``, ``FLOW_DTYPE`` or ``CONNECTION_DTYPE`` rows."""
 
 _BOOLS = frozenset({"replied", "stream"})
+_LABELS = ("port", "shard", "target", "index", "seq", "mark")
+"""Integer fields that name or number something rather than count it: no thousands separators."""
 _NUMERIC = frozenset("iuf")
 
 
@@ -114,7 +116,7 @@ def _cell(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, np.integer) and _is_time(name):
         return f"{int(value) / 1e9:.6f}"
-    if isinstance(value, np.integer) and not name.endswith(("port", "shard", "target", "index")):
+    if isinstance(value, np.integer) and not name.endswith(_LABELS):
         return f"{int(value):,}"
     if isinstance(value, np.floating):
         return f"{float(value):,.6g}"
