@@ -6,7 +6,9 @@ one reader serves every stage, by field name: ``*_ip`` is an address (dotted), `
 :class:`~hyperplane.packets.Proto`, ``state`` a :class:`~hyperplane.conntrack.TcpState` (TCP
 rows; ``-`` for the others), ``tcp_flags`` and ``flags`` their flag names, ``verdict`` a
 :class:`~hyperplane.verdict.Verdict`, ``ts`` and ``*_ts`` packet time in ns, ``replied`` and
-``stream`` yes/no. Each column is converted whole (lookup tables, no loop per row).
+``stream`` yes/no; ``Timestamp`` (a stage's ``metrics``) packet time too. Each column is
+converted whole (lookup tables, no loop per row). Columns may also come as keywords alone:
+``hp.tables.table(**nat.metrics)`` is the CloudWatch metrics, a row per minute.
 
 rich, pandas and pyarrow are imported only when a table or a frame is asked for: reading
 results is optional, the engine is not (``pip install "hyperplane[frames]"`` for the frames).
@@ -50,7 +52,7 @@ def _is_address(name: str) -> bool:
 
 
 def _is_time(name: str) -> bool:
-    return name == "ts" or name.endswith("_ts")
+    return name in ("ts", "Timestamp") or name.endswith("_ts")
 
 
 def _raw(rows: Rows | None, extra: Mapping[str, npt.ArrayLike]) -> dict[str, npt.NDArray[Any]]:

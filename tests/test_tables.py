@@ -204,3 +204,13 @@ def test_the_results_page_runs_as_written(capsys: pytest.CaptureFixture[str]) ->
         exec(compile(block, "docs/results.md", "exec"), scope)
     out = capsys.readouterr().out
     assert out.startswith("SYN_SENT\n") and "FORWARD" in out and "TIME_WAIT" in out
+
+
+def test_metrics_read_as_a_row_per_minute() -> None:
+    nat = hp.NatGateway(["203.0.113.10"], ["10.0.0.0/8"], per_destination=100, seed=1, threads=1)
+    nat.process(hp.traffic.many_to_one(300, seed=2, dst=SERVER, client_cidr="10.0.0.0/16", duration_s=90))
+    metrics = nat.metrics
+    out = tables.text(tables.table(**metrics, fields=["Timestamp", "ErrorPortAllocation", "ConnectionAttemptCount"]))
+    assert "Timestamp (s)" in out and "60.000000" in out and "2 rows" in out
+    frame = tables.to_arrow(**metrics)
+    assert frame.num_rows == 2 and sum(frame.column("ErrorPortAllocation").to_pylist()) == 200
