@@ -111,6 +111,8 @@ class NatGateway(_MeteredStage):
     ) -> tuple[npt.NDArray[np.void], npt.NDArray[np.uint8]]: ...
     def connections(self) -> npt.NDArray[np.void]: ...
 
+NLB_FLOW_DTYPE: np.dtype[np.void]
+
 class NlbConfig(StageConfig):
     nodes: list[int]
     listeners: list[tuple[int, int]]
@@ -137,6 +139,7 @@ class NetworkLoadBalancer(_MeteredStage):
         threads: int = 1,
     ) -> tuple[npt.NDArray[np.void], npt.NDArray[np.uint8], npt.NDArray[np.uint32]]: ...
     def flows_per_target(self) -> list[int]: ...
+    def flows(self) -> npt.NDArray[np.void]: ...
 
 class EnaConfig:
     queues: int
