@@ -17,10 +17,10 @@ from hyperplane.replay import replay as replay_capture
               help=f"a private network whose sources are translated (repeatable; default {', '.join(PRIVATE_CIDRS)})")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="where to write (pcapng if it ends in .pcapng, else pcap)")
-@click.option("--seed", type=int, default=1, show_default=True, help="seed of the port choice")
+@click.option("--seed", type=int, help="seed of the port choice (default: one drawn, and printed to replay it)")
 @click.option("--idle-timeout", type=float, help="seconds a connection may idle (default AWS's 350)")
 @click.option("--batch", type=Count(), default=1_000_000, show_default=True, help="frames per batch")
-def replay(capture: str, public_ips: tuple[str, ...], private_cidrs: tuple[str, ...], output: str, seed: int,
+def replay(capture: str, public_ips: tuple[str, ...], private_cidrs: tuple[str, ...], output: str, seed: int | None,
            idle_timeout: float | None, batch: int) -> None:
     """Run a capture through a NAT gateway and write what leaves it.
 

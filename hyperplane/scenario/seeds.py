@@ -8,14 +8,15 @@ of a sweep, are computed, nor on the process that computes them.
 from __future__ import annotations
 
 import hashlib
-import secrets
 
 import numpy as np
+
+from hyperplane.stage import draw_seed
 
 
 def draw() -> int:
     """A fresh seed, for a scenario that gives none (reports show it, so the run can be replayed)."""
-    return secrets.randbits(63)
+    return draw_seed(None)
 
 
 def derive(seed: int, *path: str | int) -> int:
