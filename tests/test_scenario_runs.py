@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hyperplane import traffic
-from hyperplane.scenario import Run, Scenario
+from hyperplane.scenario import Run, Scenario, ScenarioError
 from hyperplane.scenario.kinds import KINDS
 from hyperplane.scenario.seeds import derive
 from hyperplane.scenario.traffic import windows
@@ -82,6 +82,34 @@ def test_syn_flood_fills_the_conntrack_allowance() -> None:
     t = run.data["series"]["t_s"]
     assert all(x == 0 for x, end in zip(exceeded, t) if end <= 5)  # nothing before the flood starts at 5 s
     assert sum(exceeded) == run.data["counters"]["conntrack_allowance_exceeded"] > 0
+
+
+def test_vpc_egress_counts_every_hop_and_the_zones_crossed() -> None:
+    """AWS: "If you have resources in multiple Availability Zones and they share one NAT gateway, and
+    if the NAT gateway's Availability Zone is down, resources in the other Availability Zones lose
+    internet access. To improve resiliency, create a NAT gateway in each Availability Zone"."""
+    run = Scenario.load(SCENARIOS / "vpc_nat_egress.toml").with_values(
+        {"traffic.0.connections": "2k", "traffic.1.connections": "2k", "expect.0.min": 0}).run()
+    assert run.ok and run.verdicts == {"FORWARD": 4000}
+    counters = run.data["counters"]
+    hops = {key.rsplit(".", 1)[0] for key in counters}
+    for hop in hops:  # packets in = forwarded + dropped by reason, at every hop
+        c = {k.rsplit(".", 1)[1]: v for k, v in counters.items() if k.rsplit(".", 1)[0] == hop}
+        assert c["packets"] == sum(v for k, v in c.items() if k != "packets"), hop
+    assert counters["nat-a.forwarded"] == counters["igw-1.forwarded"] == 4000
+    assert run.data["cross_az"] == [{"from": "us-east-1b", "to": "us-east-1a", "packets": 2000, "bytes": 120_000}]
+    assert any("NAT gateway per zone" in a for a in run.data["advice"])
+
+
+def test_a_topology_file_is_checked_when_the_scenario_is_read(tmp_path: Path) -> None:
+    (tmp_path / "net.toml").write_text('[[Vpcs]]\nVpcId = "vpc-1"\nCidrBlock = "10.0.0.0/8"\n')
+    text = (SCENARIOS / "vpc_nat_egress.toml").read_text().replace('"../networks/vpc.toml"', '"net.toml"')
+    (tmp_path / "s.toml").write_text(text)
+    with pytest.raises(ScenarioError, match=r"s\.toml:\d+: network\.topology: .*net\.toml: .*/16 to /28"):
+        Scenario.load(tmp_path / "s.toml")
+    (tmp_path / "net.toml").unlink()
+    with pytest.raises(ScenarioError, match=r"network\.topology: cannot read .*net\.toml"):
+        Scenario.load(tmp_path / "s.toml")
 
 
 def _stage_state(run: Run) -> dict[str, object]:

@@ -71,6 +71,11 @@ def sections(data: Mapping[str, Any]) -> list[Section]:
         if total:
             rows.append(("max / mean", f"{max(balance.values()) / (total / len(balance)):.3f}"))
         out.append((str(data["balance"]["label"]).capitalize(), ("", ""), rows))
+    if data.get("cross_az"):
+        out.append(("Traffic between zones", ("from", "to", "packets", "bytes"),
+                    [(c["from"], c["to"], _n(c["packets"]), _n(c["bytes"])) for c in data["cross_az"]]))
+    if data.get("advice"):
+        out.append(("Advice", ("",), [(a,) for a in data["advice"]]))
     if data.get("events"):
         out.append(("Events", ("at", "event", "from"), [(f"{e['at_s']:g} s", e["text"], e["origin"]) for e in data["events"]]))
     if data.get("checks"):

@@ -44,11 +44,13 @@ class Expect:
 class Scenario:
     """A scenario, read and checked; see ``docs/scenarios.md`` for its file form."""
 
-    def __init__(self, document: Mapping[str, Any], origin: str = "<python>", text: str | None = None) -> None:
+    def __init__(self, document: Mapping[str, Any], origin: str = "<python>", text: str | None = None,
+                 directory: str = ".") -> None:
         self.document: dict[str, Any] = copy.deepcopy(dict(document))
         self.origin = origin
+        self.directory = directory
         self._text = text
-        reader = Reader(origin, Locations(text or ""))
+        reader = Reader(origin, Locations(text or ""), directory)
         for key in self.document:
             if key not in TOP:
                 raise reader.error((key,), f"unknown table; allowed: {', '.join(TOP)}")
@@ -84,20 +86,21 @@ class Scenario:
                 text = f.read()
         except OSError as e:
             raise ScenarioError(f"{name}: cannot read it ({e.strerror})") from None
-        return cls.loads(text, name)
+        return cls.loads(text, name, os.path.dirname(os.path.abspath(name)))
 
     @classmethod
-    def loads(cls, text: str, origin: str = "<string>") -> Scenario:
+    def loads(cls, text: str, origin: str = "<string>", directory: str = ".") -> Scenario:
+        """A scenario from its TOML text; files it names are found in ``directory``."""
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise ScenarioError(f"{origin}: not valid TOML: {e}") from None
-        return cls(document, origin, text)
+        return cls(document, origin, text, directory)
 
     @classmethod
-    def from_dict(cls, document: Mapping[str, Any]) -> Scenario:
+    def from_dict(cls, document: Mapping[str, Any], directory: str = ".") -> Scenario:
         """A scenario built in Python, as the mapping its TOML file would parse to."""
-        return cls(document)
+        return cls(document, directory=directory)
 
     def _array(self, reader: Reader, key: str) -> list[Any]:
         value = self.document.get(key, [])
@@ -184,7 +187,7 @@ class Scenario:
             table[path[-1]] = value
         origin = f"{self.origin} (with {', '.join(f'{k}={v}' for k, v in values.items())})"
         try:
-            return Scenario(document, origin, self._text)
+            return Scenario(document, origin, self._text, self.directory)
         except ScenarioError:
             raise
         except (ValueError, TypeError, IndexError, KeyError) as e:

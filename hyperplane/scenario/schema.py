@@ -48,9 +48,11 @@ class Section:
 class Reader:
     """Checks tables of one document against sections, naming ``origin`` and lines in errors."""
 
-    def __init__(self, origin: str, locations: Locations) -> None:
+    def __init__(self, origin: str, locations: Locations, directory: str = ".") -> None:
         self.origin = origin
         self.locations = locations
+        self.directory = directory
+        """Where files the scenario names (a topology) are found: the scenario file's directory."""
 
     def error(self, path: Path, message: str) -> ScenarioError:
         where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
@@ -169,7 +171,7 @@ def port(value: object) -> int:
 
 SCENARIO = Section("scenario", "what the scenario is and how long it runs", (
     Field("name", text, "a title for reports", required=True),
-    Field("kind", text, "what the traffic goes through: nat, nlb, ena or conntrack", required=True),
+    Field("kind", text, "what the traffic goes through: nat, nlb, ena, conntrack or network", required=True),
     Field("description", text, "what question the scenario answers", ""),
     Field("seed", integer, "the seed every random choice derives from (drawn and shown when absent)"),
     Field("duration", positive_seconds, "packet time the traffic lasts, e.g. \"60s\"", required=True),
