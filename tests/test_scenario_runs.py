@@ -101,6 +101,26 @@ def test_vpc_egress_counts_every_hop_and_the_zones_crossed() -> None:
     assert any("NAT gateway per zone" in a for a in run.data["advice"])
 
 
+def test_a_revoked_rule_cuts_new_connections_from_its_time() -> None:
+    """AWS: "If you remove a security group rule, ... traffic that is not tracked is stopped";
+    new connections are judged by the rules alone. The default group's egress to everywhere is
+    revoked at 30 s: from then, SYNs out are dropped at the security group -- all but those that
+    reuse a tuple still tracked (one client's ephemeral ports come round again)."""
+    doc = load("vpc_nat_egress").document
+    doc["traffic"] = doc["traffic"][:1]
+    doc["traffic"][0]["connections"] = "6k"
+    doc["expect"] = []
+    doc["events"] = [{"at": "30s", "action": "revoke_egress", "group": "default", "protocol": "all",
+                      "ports": [0, 65535], "peer": "0.0.0.0/0"}]
+    run = Scenario.from_dict(doc, directory=str(SCENARIOS)).run()
+    series, t = run.data["series"]["verdicts"], run.data["series"]["t_s"]
+    before = sum(f for f, end in zip(series["FORWARD"], t) if end <= 30)
+    after = [(f, d) for f, d, end in zip(series["FORWARD"], series["DROP_SECURITY_GROUP"], t) if end > 30]
+    assert before == 3000 and all(d == 0 for d, end in zip(series["DROP_SECURITY_GROUP"], t) if end <= 30)
+    assert sum(d for _, d in after) > 0.85 * sum(f + d for f, d in after)
+    assert run.data["counters"]["eni-1/sg-out.security_group"] == run.verdicts["DROP_SECURITY_GROUP"]
+
+
 def test_a_topology_file_is_checked_when_the_scenario_is_read(tmp_path: Path) -> None:
     (tmp_path / "net.toml").write_text('[[Vpcs]]\nVpcId = "vpc-1"\nCidrBlock = "10.0.0.0/8"\n')
     text = (SCENARIOS / "vpc_nat_egress.toml").read_text().replace('"../networks/vpc.toml"', '"net.toml"')

@@ -15,9 +15,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from hyperplane.packets import Batch
-from hyperplane.scenario.kinds.base import Kind, Verdicts
-from hyperplane.scenario.schema import Field, Reader, Section, text
+from hyperplane.scenario.kinds.base import AT, Event, Kind, Verdicts
+from hyperplane.scenario.schema import Field, Reader, Section, cidr, one_of, text
 from hyperplane.topology import Network
+from hyperplane.topology.resources import RouteTable, SecurityGroup
+
+
+def _ports(value: object) -> int | list[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return [int(value[0]), int(value[1])]
+    raise ValueError(f"a port (443) or a range ([1024, 65535]), not {value!r}")
+
+
+def _rule_event(what: str) -> Section:
+    return Section(what, f"{what.replace('_', ' ')} rule of a security group, as the API of that name does", (
+        AT, Field("group", text, "the group's id or name", required=True),
+        Field("protocol", one_of("tcp", "udp", "icmp", "all"), "the rule's protocol", required=True),
+        Field("ports", _ports, "a port or [from, to]", 0),
+        Field("peer", cidr, "the rule's source (ingress) or destination (egress)", required=True)))
 
 
 class NetworkKind(Kind):
@@ -27,6 +44,16 @@ class NetworkKind(Kind):
               required=True),
         Field("region", text, "the region (default: that of the subnets' zones)"),
     ))
+
+    actions = {
+        "authorize_ingress": _rule_event("authorize_ingress"),
+        "revoke_ingress": _rule_event("revoke_ingress"),
+        "authorize_egress": _rule_event("authorize_egress"),
+        "revoke_egress": _rule_event("revoke_egress"),
+        "delete_route": Section("delete_route", "a route is deleted from a route table", (
+            AT, Field("route_table", text, "the table's id", required=True),
+            Field("destination", cidr, "the route's destination CIDR", required=True))),
+    }
 
     @classmethod
     def read(cls, reader: Reader, table: object) -> dict[str, Any]:
@@ -62,6 +89,31 @@ class NetworkKind(Kind):
 
     def process(self, batch: Batch) -> Verdicts:
         return self.net.process(batch).verdict
+
+    def _group(self, name: str) -> SecurityGroup:
+        groups = [g for v in self.net.vpcs for g in v.security_groups if name in (g.id, g.name)]
+        if len(groups) != 1:
+            raise ValueError(f"the network has {'no' if not groups else 'more than one'} security group {name!r}")
+        return groups[0]
+
+    def _table(self, name: str) -> RouteTable:
+        tables = {t.id: t for s in self.net.subnets for t in [s.route_table]}
+        if name not in tables:
+            raise ValueError(f"no route table {name!r} is associated with a subnet; tables: {', '.join(tables)}")
+        return tables[name]
+
+    def apply(self, event: Event) -> None:
+        """AWS: removing a rule does not cut the connections it tracked, but does cut untracked
+        flows (the model's security groups judge each packet so)."""
+        a = event.args
+        if event.action == "delete_route":
+            self._table(a["route_table"]).remove_route(a["destination"])
+            return
+        ports = tuple(a["ports"]) if isinstance(a["ports"], list) else a["ports"]
+        group = self._group(a["group"])
+        change = {"authorize_ingress": group.add_ingress, "revoke_ingress": group.remove_ingress,
+                  "authorize_egress": group.add_egress, "revoke_egress": group.remove_egress}[event.action]
+        change(a["protocol"], ports, a["peer"])
 
     def sample(self) -> dict[str, int]:
         return {f"{hop}.{k}": v for hop, c in self.net.counters.items() for k, v in c.items() if k != "packets"}
