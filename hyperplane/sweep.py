@@ -21,6 +21,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import hyperplane
 from hyperplane.scenario import Run, Scenario, ScenarioError
 from hyperplane.scenario.seeds import derive, draw
 
@@ -105,10 +106,18 @@ def _ray(scenario: Scenario, todo: list[Point], address: str, workers: int, prog
         raise RuntimeError('Ray is not installed: pip install "hyperplane[ray]"') from None
     started = not ray.is_initialized()
     if started:
-        if address == "auto":
-            ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
-        else:
-            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+        # Ray puts the driver's working directory first on its workers' path: started from a
+        # source checkout, its hyperplane/ (without the built core) would shadow the installed
+        # package. Started from the installed package's own directory, the workers import it.
+        here = os.getcwd()
+        os.chdir(os.path.dirname(os.path.dirname(os.path.abspath(hyperplane.__file__))))
+        try:
+            if address == "auto":
+                ray.init(num_cpus=workers, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+            else:
+                ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+        finally:
+            os.chdir(here)
     try:
         task = ray.remote(num_cpus=1)(run_point)
         pending = [task.remote(scenario, p) for p in todo]

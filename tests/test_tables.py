@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -166,10 +167,11 @@ def test_empty_rows_make_empty_tables_and_frames() -> None:
     assert len(tables.to_pandas(empty)) == 0 and len(tables.to_pandas(hp.ConnTrack(8, seed=1).flows())) == 0
 
 
-def test_frames_libraries_are_imported_only_when_asked() -> None:
+def test_frames_libraries_are_imported_only_when_asked(tmp_path: Path) -> None:
     code = ("import sys, hyperplane as hp; hp.tables.columns(hp.empty(1));"
             "print(any(m in sys.modules for m in ('pandas', 'pyarrow', 'rich')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # From elsewhere than the checkout, whose hyperplane/ (without its built core) would shadow the installed one.
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == "False"
 
 
@@ -196,7 +198,6 @@ def test_nlb_flows_list_client_node_and_target() -> None:
 def test_the_results_page_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
     """docs/results.md's examples, in order, and what they say they print."""
     import re
-    from pathlib import Path
 
     page = (Path(__file__).resolve().parent.parent / "docs" / "results.md").read_text()
     scope: dict[str, object] = {}
