@@ -163,6 +163,8 @@ class Cluster:
         if not isinstance(defn, TaskDefinition):
             raise TypeError(f"definition must be a TaskDefinition, not {type(defn).__name__}")
         strategy = check_strategy(placement)
+        if launch_type == "FARGATE":
+            fargate.check(defn)
         subnet_list = None if subnets is None else list(subnets)
         if subnet_list is not None and (not subnet_list or not all(isinstance(s, Subnet) for s in subnet_list)):
             raise ValueError("subnets must list at least one Subnet")
@@ -172,7 +174,6 @@ class Cluster:
                 "(their containers use the instance's interface and security groups)"
             )
         if launch_type == "FARGATE":
-            fargate.check(defn)
             if subnet_list is None:
                 raise ValueError("subnets: Fargate tasks need a network configuration (ECS: 'you must specify a "
                                  "NetworkConfiguration when you create a service or run a task')")
