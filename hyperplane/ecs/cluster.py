@@ -228,7 +228,7 @@ class Cluster:
         task = Task(self._arn(), defn, group, "EC2", ci.az, container_instance=ci)
         ci.cpu_used += defn.cpu
         ci.memory_used += defn.memory
-        host_ip = dotted(ci.instance.private_ip)
+        host_ip = ci.address
         if defn.network_mode == "awsvpc":
             assert subnet is not None
             task.interface = ci.instance.add_network_interface(subnet=subnet, security_groups=security_groups)

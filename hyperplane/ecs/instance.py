@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from hyperplane.ecs.definitions import EPHEMERAL_PORTS, RESERVED_PORTS
 from hyperplane.ena.catalog import InstanceType
+from hyperplane.topology.addresses import dotted
 from hyperplane.topology.resources import Instance, NetworkInterface
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class ContainerInstance:
         t = instance.instance_type
         self.arn, self.instance, self.trunking, self.trunk_interface = arn, instance, trunking, trunk
         self.id = arn.rsplit("/", 1)[-1]
+        self.address = dotted(instance.private_ip)
         self.cpu = t.vcpus * CPU_UNITS_PER_VCPU
         self.memory = registered_memory(t, reserved_mib)
         if self.memory <= 0:

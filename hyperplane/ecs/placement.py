@@ -77,19 +77,23 @@ def place(
     az = np.array([zones.index(ci.az) for ci in instances], dtype=np.int64)
     grp = np.array(group_counts, dtype=np.int64)
     az_cnt = np.bincount(az, weights=grp, minlength=len(zones)).astype(np.int64)
-    chosen: list[int] = []
-    for _ in range(count):
+    def fits() -> npt.NDArray[np.bool_]:
         ports = port_ok.copy()
         for proto, free in dyn_free.items():
             ports &= free >= need_dyn[proto]
-        ok = attribute_ok & (cpu_free >= defn.cpu) & (mem_free >= defn.memory) & ports & (eni_free >= need_eni)
-        if not ok.any():
+        checks = [attribute_ok, cpu_free >= defn.cpu, mem_free >= defn.memory, ports, eni_free >= need_eni]
+        return np.logical_and.reduce(checks), checks  # type: ignore[return-value]
+
+    ok, _ = fits()
+    left = int(ok.sum())
+    chosen: list[int] = []
+    for _ in range(count):
+        if left == 0:
             # each instance's reason: the first check it fails, in REASONS order
-            stage = np.full(n, 4, dtype=np.int64)
-            for k, passed in reversed(list(enumerate(
-                [attribute_ok, cpu_free >= defn.cpu, mem_free >= defn.memory, ports]
-            ))):
-                stage[~passed] = k
+            _, checks = fits()
+            stage = np.full(n, len(checks) - 1, dtype=np.int64)
+            for k in range(len(checks) - 2, -1, -1):
+                stage[~checks[k]] = k
             return Placement(chosen, stage)
         if strategy == "spread:az":
             score = az_cnt[az] * (n + count + 1) + grp
@@ -104,8 +108,13 @@ def place(
         eni_free[i] -= need_eni
         if static:
             port_ok[i] = False
+        still = bool(port_ok[i]) and cpu_free[i] >= defn.cpu and mem_free[i] >= defn.memory and eni_free[i] >= need_eni
         for proto, free in dyn_free.items():
             free[i] -= need_dyn[proto]
+            still = still and free[i] >= need_dyn[proto]
+        if not still:
+            ok[i] = False
+            left -= 1
         grp[i] += 1
         az_cnt[az[i]] += 1
     return Placement(chosen, None)

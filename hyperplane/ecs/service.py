@@ -110,7 +110,7 @@ class Service:
         missing = self.desired_count - len(self.tasks)
         reason_text = None
         while missing > 0:
-            res = c._start(self.definition, min(missing, 1000), self.launch_type, self.placement,
+            res = c._start(self.definition, missing, self.launch_type, self.placement,
                            self.subnets, self.security_groups, self.group)
             started += res.tasks
             self.tasks += res.tasks
