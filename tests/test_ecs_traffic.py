@@ -89,3 +89,59 @@ def test_service_targets_follow_tasks_while_traffic_flows() -> None:
     ends = {net.hops[h] for h in later.hop}
     assert ends == {f"{t.interface.id}/ena-in" for t in svc.tasks if t.interface}
     assert all(V(int(v)) == V.FORWARD for v in later.verdict)
+
+
+def bridge_world() -> tuple[hp.Network, Cluster, object, object, object]:
+    net, vpc, subnets = network(1)
+    hosts = vpc.add_security_group("hosts", ingress=[("tcp", (32768, 61000), "10.0.0.0/16")])
+    c = Cluster(net, "prod")
+    ci = c.add_container_instance("c5.large", subnet=subnets[0], security_groups=[hosts])
+    client = subnets[0].add_instance("c5.large")
+    t = c.run_task(defn("bridge", ports=[(80, "tcp")])).tasks[0]
+    return net, c, ci, client, t
+
+
+def test_bridge_traffic_is_translated_through_docker0_and_back() -> None:
+    """ECS: containers in bridge mode use "the virtualized network stack provided by the bridge
+    mode", behind "dynamic host port mappings" (Task definition parameters): a packet for the mapped
+    host port reaches the container's docker0 address and port, and the container's reply leaves as
+    the instance's address and host port."""
+    net, c, ci, client, t = bridge_world()
+    host_ip, port = t.endpoint(80)  # type: ignore[attr-defined]
+    assert t.bridge_ip is not None and t.bridge_ip.startswith("172.17.") and t.private_ip is None  # type: ignore[attr-defined]
+    src = hp.ip_str(client.private_ip)
+    plain = bridge_world()[0].process(packets([(10, src, 40001, host_ip, port, TCP, SYN)]))  # the same, no docker0
+    res = c.process(packets([
+        (10, src, 40001, host_ip, port, TCP, SYN),          # in: DNAT to the container
+        (100, t.bridge_ip, 80, src, 40001, TCP, 0x12),      # its reply: back to the host port
+        (200, t.bridge_ip, 5555, src, 40002, TCP, SYN),     # the container's own connection
+        (300, src, 40003, host_ip, 22, TCP, SYN),           # not a mapped port: the network's alone
+    ]))
+    got = [(V(int(v)), res.hops[h]) for v, h in zip(res.verdict, res.hop)]
+    docker0 = f"{ci.id}/docker0"
+    eni = ci.instance.primary_interface.id
+    assert got == [(V.FORWARD, docker0), (V.FORWARD, f"{client.primary_interface.id}/ena-in"),
+                   (V.DROP_NOT_ROUTED, docker0), (V.DROP_SECURITY_GROUP, f"{eni}/sg-in")]
+    p = res.packets
+    assert (hp.ip_str(int(p[0]["dst_ip"])), int(p[0]["dst_port"])) == (t.bridge_ip, 80)
+    assert (hp.ip_str(int(p[1]["src_ip"])), int(p[1]["src_port"])) == (host_ip, port)
+    assert res.bridged.tolist() == [True, True, False, False]
+    assert int(res.delay_ns[0]) == int(plain.delay_ns[0]) + hp.ecs.bridge.BRIDGE_DELAY_NS
+    assert c.bridge_counters[docker0] == {"packets": 3, "forwarded": 2, "DROP_NOT_ROUTED": 1}
+
+
+def test_path_costs_per_mode_on_the_same_traffic() -> None:
+    net, vpc, subnets = network(1)
+    hosts = vpc.add_security_group("hosts", ingress=[("tcp", None, "10.0.0.0/16")])
+    c = Cluster(net, "prod")
+    c.add_container_instance("c5.xlarge", subnet=subnets[0], security_groups=[hosts])
+    client = subnets[0].add_instance("c5.large", security_groups=[hosts])
+    c.run_task(defn("awsvpc", ports=[(80, "tcp")], name="a"), count=2, security_groups=[hosts])
+    c.run_task(defn("bridge", ports=[(80, "tcp")], name="b"), count=2)
+    c.run_task(defn("host", ports=[(8080, "tcp")], name="h"))
+    s = c.summary(client=client, packets=2_000)
+    assert set(s.costs) == {"awsvpc", "bridge", "host"}
+    assert all(p.delivered == 1.0 and p.ns_per_packet > 0 for p in s.costs.values())
+    added = s.costs["bridge"].latency_us - s.costs["host"].latency_us
+    assert added >= 0.8 * hp.ecs.bridge.BRIDGE_DELAY_NS / 1e3  # the docker0 hop, and the interfaces' queues
+    assert "path bridge:" in str(s)

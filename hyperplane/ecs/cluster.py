@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from hyperplane.ecs import fargate
+from hyperplane.ecs.bridge import DOCKER0, TaskTraffic
 from hyperplane.ecs.definitions import TaskDefinition
 from hyperplane.ecs.instance import ContainerInstance
 from hyperplane.ecs.placement import REASONS, Placement, Strategy, check_strategy, place
 from hyperplane.ecs.tasks import Failure, LaunchType, NetworkBinding, RunTaskResult, Task
 from hyperplane.ena.catalog import InstanceType
 from hyperplane.ena.catalog import instance_type as _lookup
+from hyperplane.packets import Batch
 from hyperplane.topology.addresses import dotted
 from hyperplane.topology.network import Network
-from hyperplane.topology.resources import LoadBalancerResource, SecurityGroup, Subnet
+from hyperplane.topology.resources import Instance, LoadBalancerResource, SecurityGroup, Subnet
 
 if TYPE_CHECKING:
     from hyperplane.ecs.service import Service
@@ -58,7 +60,10 @@ class Cluster:
         self.services: dict[str, Service] = {}
         self.failures: Counter[str] = Counter()
         """Every failure reported so far (RunTask and services), by reason."""
+        self.bridge_counters: dict[str, dict[str, int]] = {}
+        """Per docker0 hop (``<container instance id>/docker0``): packets = forwarded + drops."""
         self._serial = 0
+        self._bridge_next = DOCKER0.base + 2
 
     def _id(self) -> str:
         """A 32-hex-digit id as ECS's, drawn from the cluster's name and a counter (reproducible)."""
@@ -233,6 +238,11 @@ class Cluster:
             assert subnet is not None
             task.interface = ci.instance.add_network_interface(subnet=subnet, security_groups=security_groups)
             ci.enis_used += 1
+        if defn.network_mode == "bridge":
+            if self._bridge_next >= DOCKER0.last:
+                raise ValueError(f"cluster {self.name}: no docker0 address left for another bridge task")
+            task.bridge_ip = dotted(self._bridge_next)
+            self._bridge_next += 1
         for name, m in defn.mappings:
             if defn.network_mode == "awsvpc":
                 assert task.interface is not None
@@ -288,6 +298,17 @@ class Cluster:
         task.last_status, task.stopped_reason = "STOPPED", reason
         self.tasks.remove(task)
 
+    # ---- traffic --------------------------------------------------------------------------
+
+    def process(self, batch: Batch) -> TaskTraffic:
+        """``net.process`` with bridge mode's extra hop: containers' packets (from their docker0
+        address and a mapped port) leave through docker0 as their instance's address and host port,
+        and packets the path delivers to a mapped host port go on through docker0 to the container
+        (``bridge.py``). Other packets are the network's alone."""
+        from hyperplane.ecs.bridge import process
+
+        return process(self, batch)
+
     # ---- services and reports -------------------------------------------------------------
 
     def create_service(
@@ -319,11 +340,14 @@ class Cluster:
         svc._reconcile(0)
         return svc
 
-    def summary(self) -> ClusterSummary:
-        """Tasks per instance by mode, ENIs used of the limit, host ports in use, failures by reason."""
+    def summary(self, *, client: Instance | None = None, packets: int = 20_000) -> ClusterSummary:
+        """Tasks per instance by mode, ENIs used of the limit, host ports in use, failures by reason;
+        with ``client`` (an instance of the network), each mode's path cost measured on the same
+        ``packets`` from it (``costs.py``)."""
+        from hyperplane.ecs.costs import path_costs
         from hyperplane.ecs.summary import summarize
 
-        return summarize(self)
+        return summarize(self, {} if client is None else path_costs(self, client, packets=packets))
 
     def __repr__(self) -> str:
         return f"Cluster({self.name!r}, instances={len(self.container_instances)}, tasks={len(self.tasks)})"

@@ -14,6 +14,7 @@ from hyperplane.ecs.definitions import NETWORK_MODES, RESERVED_PORTS
 
 if TYPE_CHECKING:
     from hyperplane.ecs.cluster import Cluster
+    from hyperplane.ecs.costs import PathCost
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class ClusterSummary:
     fargate_tasks: int
     failures: dict[str, int] = field(default_factory=dict)
     """Every failure reported so far (RunTask and services), by ECS reason."""
+    costs: dict[str, PathCost] = field(default_factory=dict)
+    """Per mode, the path's cost measured on the same traffic (``summary(client=...)``)."""
 
     @property
     def tasks_by_mode(self) -> dict[str, int]:
@@ -59,10 +62,13 @@ class ClusterSummary:
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in [head, *rows]]
         fails = ", ".join(f"{r} {n}" for r, n in sorted(self.failures.items())) or "none"
         lines.append(f"failures by reason: {fails}")
+        for m, p in self.costs.items():
+            lines.append(f"path {m}: {p.ns_per_packet:.0f} ns/packet in the engine, {p.latency_us:.1f} us added, "
+                         f"{p.delivered:.0%} delivered ({p.tasks} tasks)")
         return "\n".join(lines)
 
 
-def summarize(c: Cluster) -> ClusterSummary:
+def summarize(c: Cluster, costs: dict[str, PathCost]) -> ClusterSummary:
     rows = []
     for ci in c.container_instances:
         modes = Counter(t.network_mode for t in ci.tasks)
@@ -72,4 +78,4 @@ def summarize(c: Cluster) -> ClusterSummary:
             (ci.cpu_used, ci.cpu), (ci.memory_used, ci.memory), (ci.enis_used, ci.eni_limit), held,
         ))
     fargate = sum(1 for t in c.tasks if t.launch_type == "FARGATE")
-    return ClusterSummary(c.name, rows, fargate, dict(c.failures))
+    return ClusterSummary(c.name, rows, fargate, dict(c.failures), costs)

@@ -46,6 +46,8 @@ class Task:
     host: Instance | None = None
     """Fargate: the model's stand-in for the task's own host (its primary interface is ``interface``)."""
     bindings: list[NetworkBinding] = field(default_factory=list)
+    bridge_ip: str | None = None
+    """Bridge mode: the container's address on its instance's docker0 (not routable in the VPC)."""
     last_status: str = "RUNNING"
     stopped_reason: str | None = None
 
