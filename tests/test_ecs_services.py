@@ -14,8 +14,10 @@ from .ecs_fixtures import cluster, defn, network
 
 
 def test_spread_by_zone_then_instance() -> None:
-    """ECS's service default spreads tasks over Availability Zones ("spread(attribute:ecs.
-    availability-zone)"), then over instances."""
+    """ECS: spread "Place tasks evenly based on the specified value ... Service tasks are spread
+    based on the tasks from that service", and the example strategy that "distributes tasks evenly
+    across Availability Zones and then distributes tasks evenly across the instances within each
+    Availability Zone" (Task placement strategies)."""
     _, _, _, c = cluster("c5.xlarge", 6, zones=3)
     svc = c.create_service("web", defn("bridge", ports=[(80, "tcp")]), desired_count=9, placement="spread:az")
     assert svc.running_count == 9
@@ -27,8 +29,8 @@ def test_spread_by_zone_then_instance() -> None:
 
 @pytest.mark.parametrize("strategy", ["binpack:cpu", "binpack:memory"])
 def test_binpack_fills_one_instance_first(strategy: str) -> None:
-    """ECS binpack: "Tasks are placed on container instances so as to leave the least amount of
-    unused CPU or memory" (Task placement strategies)."""
+    """ECS binpack: "Place tasks based on the least available amount of CPU or memory. This
+    minimizes the number of instances in use." (Task placement strategies)."""
     _, _, _, c = cluster("c5.large", 3)
     svc = c.create_service("batch", defn("bridge", 512, 512), desired_count=6, placement=strategy)  # type: ignore[arg-type]
     per = sorted(Counter(t.container_instance.id for t in svc.tasks if t.container_instance).values())

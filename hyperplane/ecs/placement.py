@@ -20,6 +20,9 @@ from hyperplane.ecs.instance import ContainerInstance
 
 Strategy = Literal["spread:az", "binpack:cpu", "binpack:memory"]
 STRATEGIES: Final[tuple[str, ...]] = get_args(Strategy)
+"""ECS (Task placement strategies): ``spread:az`` "distributes tasks evenly across Availability Zones
+and then distributes tasks evenly across the instances within each Availability Zone"; binpack
+"Place[s] tasks based on the least available amount of CPU or memory"."""
 
 REASONS: Final = ("ATTRIBUTE", "RESOURCE:CPU", "RESOURCE:MEMORY", "RESOURCE:PORTS", "RESOURCE:ENI")
 """ECS's placement failure reasons, in the order the model checks them (the first that fails is
