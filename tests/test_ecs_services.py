@@ -120,3 +120,19 @@ def test_load_balancer_needs_one_container_port() -> None:
         c.create_service("web", d, desired_count=1, load_balancer=lb)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="desired_count"):
         c.create_service("web", d, desired_count=-1)
+
+
+def test_fargate_service_behind_an_nlb() -> None:
+    """ECS: Fargate tasks "always received a dedicated ENI regardless of how many are launched";
+    with awsvpc a service registers each task's own address (an ip target)."""
+    net, vpc, subnets = network(2)
+    front = [vpc.add_subnet(f"10.0.{200 + k}.0/24", az=s.az) for k, s in enumerate(subnets)]
+    lb = vpc.add_network_load_balancer("front", front, [(80, "tcp")], [])
+    c = Cluster(net, "serverless")
+    d = defn("awsvpc", 256, 512, [(80, "tcp")])
+    svc = c.create_service("web", d, desired_count=4, launch_type="FARGATE", subnets=subnets, load_balancer=lb)
+    assert svc.running_count == 4 and svc.events[0] == "service (web) has reached a steady state."
+    assert sorted(hp.ip_str(e.private_ip) for e, _ in lb.targets) == sorted(t.private_ip for t in svc.tasks)
+    assert Counter(t.az for t in svc.tasks) == {"us-east-1a": 2, "us-east-1b": 2}
+    svc.set_desired_count(1)
+    assert len(lb.targets) == 1 and len(net.interfaces) == 1 + 0  # the stand-in hosts went with their tasks
