@@ -80,12 +80,13 @@ def place(
     az = np.array([zones.index(ci.az) for ci in instances], dtype=np.int64)
     grp = np.array(group_counts, dtype=np.int64)
     az_cnt = np.bincount(az, weights=grp, minlength=len(zones)).astype(np.int64)
-    def fits() -> npt.NDArray[np.bool_]:
+    def fits() -> tuple[npt.NDArray[np.bool_], list[npt.NDArray[np.bool_]]]:
+        """Where a task fits now, and each check's result (in REASONS order)."""
         ports = port_ok.copy()
         for proto, free in dyn_free.items():
             ports &= free >= need_dyn[proto]
         checks = [attribute_ok, cpu_free >= defn.cpu, mem_free >= defn.memory, ports, eni_free >= need_eni]
-        return np.logical_and.reduce(checks), checks  # type: ignore[return-value]
+        return np.logical_and.reduce(checks), checks
 
     ok, _ = fits()
     left = int(ok.sum())
