@@ -208,6 +208,8 @@ def test_empty_cluster_and_subnets_without_instances() -> None:
         (lambda: Container("a", port_mappings=["80/tcp"]), "port_mappings"),  # type: ignore[list-item]
         (lambda: TaskDefinition("x", containers=[Container("a", port_mappings=[(80, 8080, "tcp"), (81, 8080, "tcp")])]),
          "port_mappings"),
+        (lambda: TaskDefinition("x", network_mode="awsvpc", containers=[
+            Container("a", port_mappings=[(80, "tcp")]), Container("b", port_mappings=[(80, "tcp")])]), "port_mappings"),
     ],
 )
 def test_bad_definitions_name_the_field(build: Any, field: str) -> None:

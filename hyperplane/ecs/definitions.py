@@ -127,9 +127,11 @@ class TaskDefinition:
                     )
         seen: set[tuple[int, str]] = set()
         for m in maps:
-            key = (self.host_port(m), m.protocol)
+            # awsvpc: the task's containers share its ENI, so a container port is taken once
+            key = (m.container_port if self.network_mode == "awsvpc" else self.host_port(m), m.protocol)
             if key[0] and key in seen:
-                raise ValueError(f"port_mappings: host port {key[0]}/{key[1]} is mapped twice")
+                raise ValueError(f"port_mappings: {'container' if self.network_mode == 'awsvpc' else 'host'} port "
+                                 f"{key[0]}/{key[1]} is mapped twice")
             seen.add(key)
 
     def host_port(self, m: PortMapping) -> int:
