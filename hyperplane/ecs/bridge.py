@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from hyperplane.packets import Batch
 from hyperplane.topology.addresses import Cidr, address
+from hyperplane.topology.path import check_batch
 from hyperplane.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ class _Counts:
 def process(cluster: Cluster, batch: Batch) -> TaskTraffic:
     """Containers' packets out through docker0, everything through the network, and packets for
     mapped host ports on through docker0 to their container."""
+    check_batch(batch)  # the network's checks (dtype, shape, time order), before anything moves
     net = cluster.net
     br = Bridges(cluster)
     b = batch.copy()
