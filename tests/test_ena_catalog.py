@@ -33,6 +33,12 @@ SIZES = {
         "c5.24xlarge",
     ],
     "C5n": ["c5n.large", "c5n.xlarge", "c5n.2xlarge", "c5n.4xlarge", "c5n.9xlarge", "c5n.18xlarge"],
+    "M4": ["m4.large", "m4.xlarge", "m4.2xlarge", "m4.4xlarge", "m4.10xlarge", "m4.16xlarge"],
+    "M5": [f"m5.{s}" for s in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")],
+    "R4": ["r4.large", "r4.xlarge", "r4.2xlarge", "r4.4xlarge", "r4.8xlarge", "r4.16xlarge"],
+    "R5": [f"r5.{s}" for s in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")],
+    "T2": [f"t2.{s}" for s in ("nano", "micro", "small", "medium", "large", "xlarge", "2xlarge")],
+    "T3": [f"t3.{s}" for s in ("nano", "micro", "small", "medium", "large", "xlarge", "2xlarge")],
 }
 ALL = ena.instance_types()
 
@@ -233,6 +239,9 @@ def test_bandwidth_follows_the_published_class() -> None:
             figure = float(perf.removeprefix("Up to ").removesuffix(" Gigabit"))
             assert t.burst_gbps == figure, t.name
             assert (t.baseline_gbps < t.burst_gbps) == perf.startswith("Up to "), t.name
+        elif t.family == "T2":  # a class, and "Up to 1 Gbps" for every size
+            assert perf in ("Low", "Low to Moderate", "Moderate"), t.name
+            assert t.baseline_gbps < t.burst_gbps == 1.0, t.name
         else:
             assert perf in ("Moderate", "High"), t.name
             assert t.baseline_gbps == t.burst_gbps <= 1.0 or perf == "High", t.name
@@ -257,7 +266,8 @@ def test_documented_limits_apply_to_every_type() -> None:
         assert t.link_local_pps == 1024
         assert (t.single_flow_gbps, t.single_flow_placement_group_gbps) == (5.0, 10.0)
         assert t.mtu == (1500 if t.family in ("C1", "CC1", "CC2") else 9001), t.name
-        assert (t.hypervisor == "nitro") == (t.enhanced_networking == "ena"), t.name
+        if t.hypervisor == "nitro":
+            assert t.enhanced_networking == "ena", t.name
         assert "1024" in t.sources["link_local_pps"]
 
 
@@ -374,3 +384,102 @@ def test_docs_table_matches_the_catalog() -> None:
     for t in ALL:
         assert doc_row(t, TABLE) in text, t.name
         assert doc_row(t, SCOPES) in text, t.name
+
+
+# ---- the ECS families: M4, M5, R4, R5, T2, T3 ------------------------------------------------
+
+# (type, vCPUs, GiB, network performance, baseline, burst, ENIs, IPv4 per ENI, enhanced, hypervisor)
+ECS_FAMILIES = [
+    ("m4.large", 2, 8.0, "Moderate", 0.5, 0.5, 2, 10, "intel-82599-vf", "xen"),
+    ("m4.10xlarge", 40, 160.0, "10 Gigabit", 10.0, 10.0, 8, 30, "intel-82599-vf", "xen"),
+    ("m4.16xlarge", 64, 256.0, "25 Gigabit", 25.0, 25.0, 8, 30, "ena", "xen"),
+    ("m5.large", 2, 8.0, "Up to 10 Gigabit", 0.75, 10.0, 3, 10, "ena", "nitro"),
+    ("m5.4xlarge", 16, 64.0, "Up to 10 Gigabit", 5.0, 10.0, 8, 30, "ena", "nitro"),
+    ("m5.24xlarge", 96, 384.0, "25 Gigabit", 25.0, 25.0, 15, 50, "ena", "nitro"),
+    ("r4.large", 2, 15.25, "Up to 10 Gigabit", 0.75, 10.0, 3, 10, "ena", "xen"),
+    ("r4.16xlarge", 64, 488.0, "25 Gigabit", 25.0, 25.0, 15, 50, "ena", "xen"),
+    ("r5.large", 2, 16.0, "Up to 10 Gigabit", 0.75, 10.0, 3, 10, "ena", "nitro"),
+    ("r5.16xlarge", 64, 512.0, "20 Gigabit", 20.0, 20.0, 15, 50, "ena", "nitro"),
+    ("t2.nano", 1, 0.5, "Low", 0.1, 1.0, 2, 2, "none", "xen"),
+    ("t2.large", 2, 8.0, "Low to Moderate", 0.3, 1.0, 3, 12, "none", "xen"),
+    ("t3.nano", 2, 0.5, "Up to 5 Gigabit", 0.032, 5.0, 2, 2, "ena", "nitro"),
+    ("t3.2xlarge", 8, 32.0, "Up to 5 Gigabit", 2.048, 5.0, 4, 15, "ena", "nitro"),
+]
+
+
+@pytest.mark.parametrize(("name", "vcpus", "gib", "perf", "base", "burst", "enis", "ips", "enhanced", "hyp"), ECS_FAMILIES)
+def test_ecs_families_have_the_published_figures(
+    name: str, vcpus: int, gib: float, perf: str, base: float, burst: float, enis: int, ips: int, enhanced: str, hyp: str
+) -> None:
+    t = ena.instance_type(name)
+    assert (t.vcpus, t.memory_gib, t.network_performance) == (vcpus, gib, perf)
+    assert (t.baseline_gbps, t.burst_gbps) == (base, burst)
+    assert (t.enis, t.ipv4_per_eni, t.enhanced_networking, t.hypervisor) == (enis, ips, enhanced, hyp)
+    assert not {"vcpus", "memory_gib", "enis", "ipv4_per_eni", "network_performance"} & t.estimates
+    assert ("baseline_gbps" in t.estimates) == (t.family == "T2" or (t.family == "M4" and t.vcpus <= 16))
+
+
+def test_m5_replaces_the_instance_type_typo_answer() -> None:
+    """The issue: before, ``instance_type("m5.large")`` answered "did you mean c5.large"."""
+    assert ena.instance_type("m5.large").family == "M5"
+    with pytest.raises(ValueError, match="m5.large"):
+        ena.instance_type("m5.larg")
+
+
+# The ECS table, row by row, for the catalogued families ("Task limit without ENI trunking",
+# "Task limit with ENI trunking"). r5.8xlarge is excluded by name, and C5n as a family.
+TRUNKING = [
+    ("c5.large", 2, 10),
+    ("c5.xlarge", 3, 20),
+    ("c5.2xlarge", 3, 40),
+    ("c5.4xlarge", 7, 60),
+    ("c5.9xlarge", 7, 60),
+    ("c5.12xlarge", 7, 60),
+    ("c5.18xlarge", 14, 120),
+    ("c5.24xlarge", 14, 120),
+    ("m5.large", 2, 10),
+    ("m5.xlarge", 3, 20),
+    ("m5.2xlarge", 3, 40),
+    ("m5.4xlarge", 7, 60),
+    ("m5.8xlarge", 7, 60),
+    ("m5.12xlarge", 7, 60),
+    ("m5.16xlarge", 14, 120),
+    ("m5.24xlarge", 14, 120),
+    ("r5.large", 2, 10),
+    ("r5.xlarge", 3, 20),
+    ("r5.2xlarge", 3, 40),
+    ("r5.4xlarge", 7, 60),
+    ("r5.12xlarge", 7, 60),
+    ("r5.16xlarge", 14, 120),
+    ("r5.24xlarge", 14, 120),
+]
+
+
+@pytest.mark.parametrize(("name", "without", "with_trunking"), TRUNKING)
+def test_ecs_trunking_table_row_by_row(name: str, without: int, with_trunking: int) -> None:
+    """ECS: "For the elastic network interface (ENI) limits on each instance type, add one to the
+    current task limit, as the primary network interface counts against the limit"."""
+    t = ena.instance_type(name)
+    assert t.enis - 1 == without
+    assert t.ecs_trunk_tasks == with_trunking
+    assert "Task limit with ENI trunking" in t.sources["ecs_trunk_tasks"]
+    assert "ecs_trunk_tasks" not in t.estimates
+
+
+def test_types_outside_the_trunking_table_have_none() -> None:
+    """ECS: "The c5n, ... instance families are not supported" and "... r5.8xlarge ... instance
+    types are not supported"; M4, R4, T2, T3 and the Xen-era C families are not listed."""
+    listed = {name for name, _, _ in TRUNKING}
+    for t in ALL:
+        assert (t.ecs_trunk_tasks > 0) == (t.name in listed), t.name
+    assert "not supported" in ena.instance_type("r5.8xlarge").sources["ecs_trunk_tasks"]
+    assert "c5n" in ena.instance_type("c5n.large").sources["ecs_trunk_tasks"]
+    with pytest.raises(ValueError, match="ecs_trunk_tasks must be >= 0"):
+        ena.instance_type("c5.large").with_overrides(ecs_trunk_tasks=-1)
+
+
+def test_docs_trunking_table_matches_the_catalog() -> None:
+    text = (ROOT / "docs" / "instance-types.md").read_text(encoding="utf-8")
+    for name, without, with_trunking in TRUNKING:
+        t = ena.instance_type(name)
+        assert f"| `{name}` | {t.enis} | {without} | {with_trunking} |" in text, name

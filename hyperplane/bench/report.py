@@ -47,9 +47,11 @@ def format_table(report: dict[str, Any], width: int = 100) -> str:
             notes.append(f"{s['name']}: skipped: {s['skipped']}")
             continue
         unit = "Mpps" if s.get("unit", "packets") == "packets" else f"M {s['unit']}/s"
+        small = "kpps" if unit == "Mpps" else f"k {s['unit']}/s"
+        rate = f"{s['mpps']:.1f} {unit}" if s["mpps"] >= 0.1 else f"{s['mpps'] * 1000:.1f} {small}"
         ratios = ", ".join(f"{v:.2f}x {k}" for k, v in s["baselines"].items() if v is not None)
         multiple = s.get("interfaces_per_core", {}).get(line_target["name"])
-        table.add_row(Text(s["name"]), f"{s['mpps']:.1f} {unit}", f"{s['ns_per_packet']:.2f}", Text(ratios),
+        table.add_row(Text(s["name"]), rate, f"{s['ns_per_packet']:.2f}", Text(ratios),
                       "-" if multiple is None else f"{multiple:.1f}x")
     targets = "; ".join(f"{t['name']} = {t['mpps']:.2f} Mpps" for t in report["targets"])
     console = Console(width=width, record=True, file=io.StringIO(), color_system=None, soft_wrap=False)

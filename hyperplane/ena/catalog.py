@@ -58,6 +58,7 @@ INT_FIGURES: Final[tuple[str, ...]] = (
     "conntrack",
     "link_local_pps",
     "mtu",
+    "ecs_trunk_tasks",
 )
 FLOAT_FIGURES: Final[tuple[str, ...]] = (
     "memory_gib",
@@ -96,6 +97,7 @@ FIGURES: Final[tuple[str, ...]] = (
     "bw_region_gbps",
     "bw_s3_gbps",
     "bw_elsewhere_gbps",
+    "ecs_trunk_tasks",
 )
 """Every field of :class:`InstanceType` that carries a source and can be overridden."""
 
@@ -192,6 +194,10 @@ class InstanceType:
     """Aggregate bandwidth to Amazon S3 in the same Region."""
     bw_elsewhere_gbps: float
     """Aggregate bandwidth to other Regions, an internet gateway or Direct Connect."""
+    ecs_trunk_tasks: int
+    """``awsvpc`` tasks an ECS container instance of this type runs with ENI trunking (the
+    ECS table's "Task limit with ENI trunking"); 0 when the type does not support trunking.
+    Without trunking the limit is ``enis - 1``: the primary interface counts."""
 
     estimates: frozenset[str] = field(default=frozenset(), repr=False)
     """Names of the figures that are estimates rather than published values."""
@@ -224,9 +230,9 @@ class InstanceType:
         if self.hypervisor not in HYPERVISORS:
             raise ValueError(f"hypervisor must be one of {', '.join(HYPERVISORS)}, not {self.hypervisor!r}")
         for name in INT_FIGURES + FLOAT_FIGURES:
-            if name == "latency_us":  # 0: no latency, to study the queues alone
-                if not self.latency_us >= 0:
-                    raise ValueError(f"latency_us must be >= 0, not {self.latency_us!r}")
+            if name in ("latency_us", "ecs_trunk_tasks"):  # 0: no latency / no trunking
+                if not getattr(self, name) >= 0:
+                    raise ValueError(f"{name} must be >= 0, not {getattr(self, name)!r}")
             elif not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.burst_gbps < self.baseline_gbps:
@@ -514,8 +520,10 @@ def instance_type(name: str) -> InstanceType:
 def instance_types(family: str | None = None) -> list[InstanceType]:
     """Every catalogued type (or one family's), sorted by family then size.
 
-    Families come in catalog order, which is launch order: C1, CC1, CC2, C3,
-    C4, C5, C5n. Sizes go by vCPUs, then memory.
+    Families come in catalog order: the compute families in launch order (C1,
+    CC1, CC2, C3, C4, C5, C5n), then the general-purpose, memory and burstable
+    ones ECS clusters ran on (M4, M5, R4, R5, T2, T3). Sizes go by vCPUs, then
+    memory.
     """
     return default_catalog().types(family)
 

@@ -187,6 +187,19 @@ class Subnet:
         self.used.add(a)
         return a
 
+    def release(self, a: int) -> None:
+        """Give an address back (its interface was detached); AWS may hand it out again."""
+        self.used.discard(a)
+        self._next = min(self._next, a)
+
+    def remove_instance(self, instance: Instance) -> None:
+        """Terminate ``instance``: its interfaces are detached and their addresses released."""
+        if instance not in self.instances:
+            raise ValueError(f"{instance.id} is not in {self.id}")
+        for eni in list(reversed(instance.network_interfaces)):
+            instance.detach_network_interface(eni, primary=True)
+        self.instances.remove(instance)
+
     def add_nat_gateway(self, public_ips: Sequence[str], *, private_ip: str | None = None, **config: Any) -> NatGatewayResource:
         """A public NAT gateway in this subnet with the engine's ``hp.NatGateway`` inside, configured
         by ``config`` as that stage is (``capacity``, ``idle_timeout``, ``max_pps``, ...)."""
@@ -308,6 +321,39 @@ class LoadBalancerResource:
         self.unhealthy: set[tuple[str, int]] = set()
         """Targets, as (interface id, port), whose health checks fail when the stage starts."""
         self.config = dict(config)
+
+    def _stage(self) -> Any:
+        rt = self.vpc.network._runtime
+        return None if rt is None else rt._lbs.get(self.id)
+
+    def register_target(self, target: Instance | NetworkInterface, port: int) -> NetworkInterface:
+        """Register one more target (an ECS service registering a task); a running stage takes
+        new flows to it from its next batch."""
+        eni = target.primary_interface if isinstance(target, Instance) else target
+        if not isinstance(eni, NetworkInterface):
+            raise TypeError(f"{self.id}: a target is an Instance or a NetworkInterface with a port, not {target!r}")
+        if eni.subnet.vpc is not self.vpc:
+            raise ValueError(f"{self.id}: target {eni.id} is in {eni.subnet.vpc.id}, not {self.vpc.id}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ValueError(f"{self.id}: target port must be in 1..65535, not {port!r}")
+        if (eni, port) in self.targets:
+            raise ValueError(f"{self.id}: {eni.id}:{port} is already a target")
+        self.targets.append((eni, port))
+        stage = self._stage()
+        if stage is not None:
+            stage.register(f"{dotted(eni.private_ip)}:{port}", eni.subnet.az)
+        return eni
+
+    def deregister_target(self, target: Instance | NetworkInterface, port: int, *, at_ns: int = 0) -> None:
+        """Deregister a target: it leaves ``targets``, and a running stage drains it from packet
+        time ``at_ns`` (no new flows; existing ones continue for the deregistration delay)."""
+        eni = target.primary_interface if isinstance(target, Instance) else target
+        if (eni, port) not in self.targets:
+            raise ValueError(f"{self.id}: {getattr(eni, 'id', eni)}:{port} is not a target")
+        self.targets.remove((eni, port))
+        stage = self._stage()
+        if stage is not None:
+            stage.deregister(f"{dotted(eni.private_ip)}:{port}", at_ns)
 
     def __repr__(self) -> str:
         return f"LoadBalancerResource({self.id}, {self.name!r}, nodes={[dotted(a) for a in self.nodes]})"
@@ -555,6 +601,28 @@ class Instance:
         self.network_interfaces.append(eni)
         net._interfaces.append(eni)
         return eni
+
+    def detach_network_interface(self, eni: NetworkInterface, *, primary: bool = False) -> None:
+        """Detach (and delete) a secondary interface, releasing its addresses. The primary one goes
+        only with the instance (``primary=True`` is :meth:`Subnet.remove_instance`'s)."""
+        if eni not in self.network_interfaces:
+            raise ValueError(f"{eni.id} is not attached to {self.id}")
+        if eni is self.primary_interface and not primary:
+            raise ValueError(f"{eni.id} is the primary interface of {self.id}; it cannot be detached")
+        net = eni.subnet.vpc.network
+        for v in net.vpcs:
+            for t in {id(s.route_table): s.route_table for s in v.subnets}.values():
+                if any(r.target is eni for r in t.routes):
+                    raise ValueError(f"{eni.id}: {t.id} routes to it; remove the route first")
+            for lb in v.load_balancers:
+                if any(e is eni for e, _ in lb.targets):
+                    raise ValueError(f"{eni.id}: a target of {lb.id}; deregister it first")
+        for a in eni.private_ips:
+            eni.subnet.release(a)
+        if eni.public_ip is not None:
+            net._public.discard(eni.public_ip)
+        self.network_interfaces.remove(eni)
+        net._interfaces.remove(eni)
 
     def __repr__(self) -> str:
         return f"Instance({self.id}, {self.instance_type.name}, {dotted(self.private_ip)})"
