@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from hyperplane import _core
 from hyperplane.ena.interface import LINK_LOCAL
 from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
 from hyperplane.topology.addresses import Cidr
@@ -54,7 +55,6 @@ class Run:
             if out is not batch:
                 out[...] = batch
             self.pk = out
-        self.words = self.pk.view(np.uint64).reshape(-1, 4)
         self.ts = self.pk["ts"].copy()
         """Each packet's ``ts``, kept contiguous beside the packets for the scheduler."""
         self.verdict = np.full(n, PENDING, dtype=np.uint8)
@@ -68,15 +68,14 @@ class Run:
 
 
 def gather(r: Run, idx: I64) -> Batch:
-    """The packets ``idx`` as a new contiguous batch: 32-byte rows copied as four words each
-    (numpy copies structured records field by field, several times slower)."""
-    out: Batch = r.words[idx].view(PACKET_DTYPE).reshape(-1)
+    """The packets ``idx`` as a new contiguous batch (one pass in the core)."""
+    out: Batch = _core.path_gather(r.pk, idx)
     return out
 
 
 def scatter(r: Run, idx: I64, batch: Batch) -> None:
     """Write ``batch`` back over the packets ``idx``."""
-    r.words[idx] = batch.view(np.uint64).reshape(-1, 4)
+    _core.path_scatter(r.pk, idx, batch)
 
 
 class Node(ABC):
@@ -111,6 +110,9 @@ def _find(keys: npt.NDArray[Any], x: npt.NDArray[Any]) -> I64:
         return np.full(len(x), -1, dtype=np.int64)
     pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
     return np.where(keys[pos] == x, pos, -1)
+
+
+_LINK_LOCAL = Cidr.parse(LINK_LOCAL[0], "link_local")
 
 
 def _in(c: Cidr, x: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
@@ -154,37 +156,40 @@ class EniNode(Node):
 
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
         iface = self.rt.interface(self.eni, self.out)
-        res = iface.process(gather(r, idx))
+        p = gather(r, idx)
+        res = iface.process(p)
         v = res.verdict
-        ok = v == FWD
-        moved = r.ts[idx] + res.delay_ns
-        r.ts[idx] = moved
-        r.words[idx, 0] = moved  # ts is the record's first word; a dropped packet's delay is 0
-        r.delay[idx] += res.delay_ns
+        _core.path_move_on(r.pk, r.ts, r.delay, idx, res.delay_ns)  # a dropped packet's delay is 0
         if not self.out:
             return v, -1
-        dst = r.pk["dst_ip"][idx]
-        local = _in(Cidr.parse(LINK_LOCAL[0], "link_local"), dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
+        dst = p["dst_ip"]
+        local = _in(_LINK_LOCAL, dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
         scope = self.rt.scope_allowance(self.eni)
         if scope is not None:
             # Beyond the region (every address outside the network's VPCs): the type's aggregate
             # ceiling for that scope, as a second allowance after the interface's own.
-            away = ok & ~local
+            away = (v == FWD) & ~local
             for vpc in self.rt.net.vpcs:
                 away &= ~_in(vpc.cidr, dst)
             if away.any():
-                pos = np.flatnonzero(away)
-                ts = r.ts[idx[pos]]
-                if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
-                    pos = pos[np.argsort(ts, kind="stable")]
-                sel = idx[pos]
-                res2 = scope.process(gather(r, sel))
-                moved2 = r.ts[sel] + res2.delay_ns
-                r.ts[sel] = moved2
-                r.words[sel, 0] = moved2
-                r.delay[sel] += res2.delay_ns
-                v = v.copy()
-                v[pos] = res2.verdict
+                moved = p["ts"] + res.delay_ns
+                if away.all() and not bool((moved[1:] < moved[:-1]).any()):
+                    p["ts"] = moved
+                    sel, later = idx, p
+                else:
+                    pos = np.flatnonzero(away)
+                    ts = moved[pos]
+                    if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
+                        pos = pos[np.argsort(ts, kind="stable")]
+                    sel, later = idx[pos], p[pos]
+                    later["ts"] = moved[pos]
+                res2 = scope.process(later)
+                _core.path_move_on(r.pk, r.ts, r.delay, sel, res2.delay_ns)
+                if sel is idx:
+                    v = res2.verdict
+                else:
+                    v = v.copy()
+                    v[pos] = res2.verdict
         nxt = np.where(local, -1, self.rt.sg_out[self.rt.eni_index[self.eni.id]])
         return v, nxt.astype(np.int64)
 

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from hyperplane import _core
 from hyperplane.conntrack import ConnTrack, Timeouts
 from hyperplane.ena.interface import COUNTERS, LINK_LOCAL, Interface
 from hyperplane.nat import NatGateway
@@ -295,6 +296,7 @@ class Runtime:
         if len(batch):
             pending[self.source].append((np.arange(len(batch), dtype=np.int64), True))
             head[self.source] = r.ts[0]
+        nodes = len(self.nodes)
         while any(pending):
             # The node whose earliest pending packet is earliest goes next (ties: by rank).
             nid = int(np.lexsort((ranks, head))[0])
@@ -303,41 +305,23 @@ class Runtime:
             head[nid] = np.iinfo(np.uint64).max
             if len(parts) == 1 and parts[0][1]:
                 idx = parts[0][0]
-            else:
-                idx = parts[0][0] if len(parts) == 1 else np.concatenate([x for x, _ in parts])
-                ts = r.ts[idx]
-                if len(parts) > 1 or bool((ts[1:] < ts[:-1]).any()):
-                    idx = idx[np.argsort(ts, kind="stable")]  # in time order; ties in the order they came
+            else:  # in time order; ties in the order they came (one pass in the core)
+                idx = _core.path_order([x for x, _ in parts], [o for _, o in parts], r.ts)
             node = self.nodes[nid]
             if self.record is not None:
                 self.record.append((node, gather(r, idx)))
             v, nxt = node.run(r, idx)
             ordered = not node.delays
-            dropped = bool(v.any())
-            if not dropped:
+            if isinstance(nxt, int) and nxt >= 0 and not v.any():  # the common case: all go on to one node
                 node.counts[0] += np.uint64(len(idx))
-            else:
-                node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
-            if isinstance(nxt, int):
-                if nxt >= 0 and not dropped:  # the common case: all go on to one node
-                    pending[nxt].append((idx, ordered))
-                    head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
-                    continue
-                nxt = np.full(len(idx), nxt, dtype=np.int64)
-            done = (v != FWD) | (nxt < 0)
-            r.verdict[idx[done]] = v[done]
-            r.hop[idx[done]] = nid
-            go = ~done
-            if go.any():
-                gi, gn = idx[go], nxt[go]
-                small = gn.astype(np.uint16) if len(self.nodes) <= 0xFFFF else gn
-                srt = np.argsort(small, kind="stable")  # numpy sorts 16-bit keys by radix: O(n)
-                gi, gn = gi[srt], gn[srt]
-                cuts = np.flatnonzero(np.diff(gn)) + 1
-                for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
-                    t = int(target)
-                    pending[t].append((part, ordered))
-                    head[t] = min(head[t], r.ts[part[0]] if ordered else r.ts[part].min())
+                pending[nxt].append((idx, ordered))
+                head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
+                continue
+            # The rest: the done get their verdict and hop, the others are grouped by next node.
+            grouped, targets, starts, heads = _core.path_dispatch(idx, v, nxt, nid, nodes, r.ts, r.verdict, r.hop, node.counts)
+            for k, t in enumerate(targets.tolist()):
+                pending[t].append((grouped[starts[k]:starts[k + 1]], ordered))
+                head[t] = min(head[t], heads[k])
         return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
 
     # ---- what the runs leave behind ----------------------------------------------------------
