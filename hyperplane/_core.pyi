@@ -228,3 +228,116 @@ class CaptureWriter:
     def stats(self) -> dict[str, int]: ...
     @property
     def format(self) -> str: ...
+
+# The packet path's hop dispatch and address nodes (csrc/topology/, csrc/bindings/path.cpp).
+
+def path_order(parts: list[npt.NDArray[np.int64]], ordered: list[bool], ts: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]: ...
+def path_dispatch(
+    idx: npt.NDArray[np.int64],
+    v: npt.NDArray[np.uint8],
+    nxt: npt.NDArray[np.int64] | int,
+    hop: int,
+    nodes: int,
+    ts: npt.NDArray[np.uint64],
+    ordered: bool,
+    verdict: npt.NDArray[np.uint8],
+    hop_out: npt.NDArray[np.int32],
+    counts: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+def path_gather(packets: npt.NDArray[np.void], idx: npt.NDArray[np.int64]) -> npt.NDArray[np.void]: ...
+def path_scatter(packets: npt.NDArray[np.void], idx: npt.NDArray[np.int64], batch: npt.NDArray[np.void]) -> None: ...
+def path_move_on(
+    packets: npt.NDArray[np.void],
+    ts: npt.NDArray[np.uint64],
+    delay: npt.NDArray[np.uint64],
+    idx: npt.NDArray[np.int64],
+    d: npt.NDArray[np.uint64],
+) -> None: ...
+
+class PathAddresses:
+    keys: list[int]
+    next: list[int]
+    then: list[int]
+    subnet: list[int]
+    start: list[int]
+    gateway: list[int]
+    rewrite: list[int]
+    nat: list[int]
+    def __init__(self) -> None: ...
+
+class PathRoute:
+    base: int
+    mask: int
+    local: bool
+    verdict: int
+    next: int
+    then: int
+    subnet: int
+    def __init__(self) -> None: ...
+
+class PathTables:
+    priv: PathAddresses
+    lb_nodes: PathAddresses
+    pub: PathAddresses
+    eip: PathAddresses
+    lb_target_keys: list[int]
+    lb_target_next: list[int]
+    lb_target_then: list[int]
+    lb_target_subnet: list[int]
+    vpc_base: list[int]
+    vpc_mask: list[int]
+    subnet_zone: list[int]
+    internet: int
+    max_lookups: int
+    drop_not_routed: int
+    drop_unreachable: int
+    drop_no_public_ip: int
+    drop_loop: int
+    drop_no_route: int
+    def __init__(self) -> None: ...
+    def check(self) -> None: ...
+
+def path_source(
+    tables: PathTables,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+def path_internet(
+    tables: PathTables,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+def path_internet_gateway(
+    tables: PathTables,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+def path_route(
+    tables: PathTables,
+    routes: list[PathRoute],
+    me: int,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+    zone_packets: npt.NDArray[np.uint64],
+    zone_bytes: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...

@@ -2,6 +2,7 @@
 // arrays, releases the GIL, calls the core. The per-packet state arrays are the path's own
 // (hyperplane/topology/nodes.py, Run), so the checks here are of dtype, shape and bounds.
 #include "topology/path_dispatch.hpp"
+#include "topology/path_nodes.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -40,9 +41,135 @@ void same_size(const py::array& a, std::size_t n, const char* name) {
                               std::to_string(size_of(a)));
 }
 
+// The per-packet state arrays a node reads and writes, each checked against the batch.
+struct StateArrays {
+    py::array pk;
+    py::array_t<std::int64_t> then, from_subnet;
+    py::array_t<std::uint8_t> lookups;
+    py::array_t<bool> leaving, entering;
+    path::State state{};
+
+    StateArrays(const py::handle& pk_obj, const py::handle& then_obj, const py::handle& from_obj,
+                const py::handle& lookups_obj, const py::handle& leaving_obj, const py::handle& entering_obj)
+        : pk(packet_batch(pk_obj, "packets", true)),
+          then(vector_of<std::int64_t>(then_obj, "then", true)),
+          from_subnet(vector_of<std::int64_t>(from_obj, "from_subnet", true)),
+          lookups(vector_of<std::uint8_t>(lookups_obj, "lookups", true)),
+          leaving(vector_of<bool>(leaving_obj, "leaving", true)),
+          entering(vector_of<bool>(entering_obj, "entering", true)) {
+        const std::size_t n = size_of(pk);
+        same_size(then, n, "then"), same_size(from_subnet, n, "from_subnet"), same_size(lookups, n, "lookups");
+        same_size(leaving, n, "leaving"), same_size(entering, n, "entering");
+        state = {static_cast<Packet*>(pk.mutable_data()),
+                 n,
+                 then.mutable_data(),
+                 from_subnet.mutable_data(),
+                 lookups.mutable_data(),
+                 leaving.mutable_data(),
+                 entering.mutable_data()};
+    }
+};
+
+using NodeFn = void (*)(const path::Tables&, const path::State&, const std::int64_t*, std::size_t, std::uint8_t*,
+                        std::int64_t*);
+
+// A node of the address kind: (verdicts, next nodes) for the packets idx.
+void def_node(py::module_& m, const char* name, NodeFn fn) {
+    m.def(
+        name,
+        [fn](const path::Tables& t, const py::handle& idx_obj, const py::handle& pk, const py::handle& then,
+             const py::handle& from_subnet, const py::handle& lookups, const py::handle& leaving,
+             const py::handle& entering) {
+            StateArrays s(pk, then, from_subnet, lookups, leaving, entering);
+            auto idx = vector_of<std::int64_t>(idx_obj, "idx");
+            const std::size_t n = size_of(idx);
+            py::array_t<std::uint8_t> v(static_cast<py::ssize_t>(n));
+            py::array_t<std::int64_t> nxt(static_cast<py::ssize_t>(n));
+            std::uint8_t* vp = v.mutable_data();
+            std::int64_t* np_ = nxt.mutable_data();
+            {
+                py::gil_scoped_release release;
+                path::check(t);
+                fn(t, s.state, idx.data(), n, vp, np_);
+            }
+            return py::make_tuple(v, nxt);
+        },
+        py::arg("tables"), py::arg("idx"), py::arg("packets"), py::arg("then"), py::arg("from_subnet"),
+        py::arg("lookups"), py::arg("leaving"), py::arg("entering"));
+}
+
 }  // namespace
 
 void register_path(py::module_& m) {
+    py::class_<path::Addresses>(m, "PathAddresses")
+        .def(py::init<>())
+        .def_readwrite("keys", &path::Addresses::keys)
+        .def_readwrite("next", &path::Addresses::next)
+        .def_readwrite("then", &path::Addresses::then)
+        .def_readwrite("subnet", &path::Addresses::subnet)
+        .def_readwrite("start", &path::Addresses::start)
+        .def_readwrite("gateway", &path::Addresses::gateway)
+        .def_readwrite("rewrite", &path::Addresses::rewrite)
+        .def_readwrite("nat", &path::Addresses::nat);
+    py::class_<path::Route>(m, "PathRoute")
+        .def(py::init<>())
+        .def_readwrite("base", &path::Route::base)
+        .def_readwrite("mask", &path::Route::mask)
+        .def_readwrite("local", &path::Route::local)
+        .def_readwrite("verdict", &path::Route::verdict)
+        .def_readwrite("next", &path::Route::next)
+        .def_readwrite("then", &path::Route::then)
+        .def_readwrite("subnet", &path::Route::subnet);
+    py::class_<path::Tables>(m, "PathTables")
+        .def(py::init<>())
+        .def_readwrite("priv", &path::Tables::priv)
+        .def_readwrite("lb_nodes", &path::Tables::lb_nodes)
+        .def_readwrite("pub", &path::Tables::pub)
+        .def_readwrite("eip", &path::Tables::eip)
+        .def_readwrite("lb_target_keys", &path::Tables::lb_target_keys)
+        .def_readwrite("lb_target_next", &path::Tables::lb_target_next)
+        .def_readwrite("lb_target_then", &path::Tables::lb_target_then)
+        .def_readwrite("lb_target_subnet", &path::Tables::lb_target_subnet)
+        .def_readwrite("vpc_base", &path::Tables::vpc_base)
+        .def_readwrite("vpc_mask", &path::Tables::vpc_mask)
+        .def_readwrite("subnet_zone", &path::Tables::subnet_zone)
+        .def_readwrite("internet", &path::Tables::internet)
+        .def_readwrite("max_lookups", &path::Tables::max_lookups)
+        .def_readwrite("drop_not_routed", &path::Tables::drop_not_routed)
+        .def_readwrite("drop_unreachable", &path::Tables::drop_unreachable)
+        .def_readwrite("drop_no_public_ip", &path::Tables::drop_no_public_ip)
+        .def_readwrite("drop_loop", &path::Tables::drop_loop)
+        .def_readwrite("drop_no_route", &path::Tables::drop_no_route)
+        .def("check", [](const path::Tables& t) { path::check(t); });
+    def_node(m, "path_source", &path::source);
+    def_node(m, "path_internet", &path::internet);
+    def_node(m, "path_internet_gateway", &path::internet_gateway);
+    m.def(
+        "path_route",
+        [](const path::Tables& t, const std::vector<path::Route>& routes, std::int64_t me, const py::handle& idx_obj,
+           const py::handle& pk, const py::handle& then, const py::handle& from_subnet, const py::handle& lookups,
+           const py::handle& leaving, const py::handle& entering, const py::handle& zp_obj, const py::handle& zb_obj) {
+            StateArrays s(pk, then, from_subnet, lookups, leaving, entering);
+            auto idx = vector_of<std::int64_t>(idx_obj, "idx");
+            auto zp = vector_of<std::uint64_t>(zp_obj, "zone_packets", true);
+            auto zb = vector_of<std::uint64_t>(zb_obj, "zone_bytes", true);
+            same_size(zp, t.subnet_zone.size(), "zone_packets"), same_size(zb, t.subnet_zone.size(), "zone_bytes");
+            const std::size_t n = size_of(idx);
+            py::array_t<std::uint8_t> v(static_cast<py::ssize_t>(n));
+            py::array_t<std::int64_t> nxt(static_cast<py::ssize_t>(n));
+            std::uint8_t* vp = v.mutable_data();
+            std::int64_t* np_ = nxt.mutable_data();
+            {
+                py::gil_scoped_release release;
+                path::check(t);
+                path::route(t, s.state, routes, me, idx.data(), n, vp, np_, zp.mutable_data(), zb.mutable_data());
+            }
+            return py::make_tuple(v, nxt);
+        },
+        py::arg("tables"), py::arg("routes"), py::arg("me"), py::arg("idx"), py::arg("packets"), py::arg("then"),
+        py::arg("from_subnet"), py::arg("lookups"), py::arg("leaving"), py::arg("entering"), py::arg("zone_packets"),
+        py::arg("zone_bytes"));
+
     m.def(
         "path_order",
         [](const py::list& parts, const std::vector<bool>& ordered, const py::handle& ts_obj) {
@@ -56,6 +183,14 @@ void register_path(py::module_& m) {
                 spans.push_back({keep.back().data(), size_of(keep.back()), ordered[k]});
                 total += spans.back().n;
             }
+            if (spans.size() == 1) {  // one part in order already: itself, not a copy
+                bool sorted = spans[0].ordered;
+                if (!sorted) {
+                    py::gil_scoped_release release;
+                    sorted = path::in_order(spans[0].idx, spans[0].n, ts.data(), size_of(ts));
+                }
+                if (sorted) return keep[0];
+            }
             py::array_t<std::int64_t> out(static_cast<py::ssize_t>(total));
             std::int64_t* dst = out.mutable_data();
             {
@@ -68,8 +203,8 @@ void register_path(py::module_& m) {
     m.def(
         "path_dispatch",
         [](const py::handle& idx_obj, const py::handle& v_obj, const py::handle& nxt_obj, std::int32_t hop,
-           std::size_t nodes, const py::handle& ts_obj, const py::handle& verdict_obj, const py::handle& hop_obj,
-           const py::handle& counts_obj) {
+           std::size_t nodes, const py::handle& ts_obj, bool ordered, const py::handle& verdict_obj,
+           const py::handle& hop_obj, const py::handle& counts_obj) {
             auto idx = vector_of<std::int64_t>(idx_obj, "idx");
             const std::size_t n = size_of(idx);
             auto v = vector_of<std::uint8_t>(v_obj, "v");
@@ -96,7 +231,7 @@ void register_path(py::module_& m) {
             {
                 py::gil_scoped_release release;
                 m_grouped = path::dispatch(idx.data(), n, v.data(), one ? nullptr : nxt.data(), single, hop, nodes,
-                                           ts.data(), batch, verdict.mutable_data(), hops.mutable_data(),
+                                           ts.data(), ordered, batch, verdict.mutable_data(), hops.mutable_data(),
                                            counts.mutable_data(), kVerdictCount, grouped.mutable_data(), g);
             }
             grouped.resize({static_cast<py::ssize_t>(m_grouped)});
@@ -104,7 +239,7 @@ void register_path(py::module_& m) {
                                   py::array(py::cast(g.heads)));
         },
         py::arg("idx"), py::arg("v"), py::arg("nxt"), py::arg("hop"), py::arg("nodes"), py::arg("ts"),
-        py::arg("verdict"), py::arg("hop_out"), py::arg("counts"));
+        py::arg("ordered"), py::arg("verdict"), py::arg("hop_out"), py::arg("counts"));
     m.def(
         "path_gather",
         [](const py::handle& pk_obj, const py::handle& idx_obj) {

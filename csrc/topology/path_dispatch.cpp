@@ -26,6 +26,11 @@ bool sorted_by(const std::int64_t* idx, std::size_t n, const std::uint64_t* ts) 
 
 }  // namespace
 
+bool in_order(const std::int64_t* idx, std::size_t n, const std::uint64_t* ts, std::size_t batch) {
+    check(idx, n, batch);
+    return sorted_by(idx, n, ts);
+}
+
 void order(const std::vector<Part>& parts, const std::uint64_t* ts, std::size_t batch, std::int64_t* out) {
     auto by_ts = [ts](std::int64_t a, std::int64_t b) { return ts[a] < ts[b]; };
     std::vector<std::int64_t> scratch;
@@ -45,7 +50,7 @@ void order(const std::vector<Part>& parts, const std::uint64_t* ts, std::size_t 
 }
 
 std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t* v, const std::int64_t* nxt,
-                     std::int64_t single, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts,
+                     std::int64_t single, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts, bool ordered,
                      std::size_t batch, std::uint8_t* verdict, std::int32_t* hop_out, std::uint64_t* counts,
                      std::size_t n_counts, std::int64_t* grouped, Groups& groups) {
     check(idx, n, batch);
@@ -64,7 +69,7 @@ std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t*
         }
         if (static_cast<std::size_t>(to) >= nodes)
             throw std::invalid_argument("next node " + std::to_string(to) + " is not a node");
-        ++per[static_cast<std::size_t>(to) + 1];
+        if (per[static_cast<std::size_t>(to) + 1]++ && ordered) continue;  // a later packet: not earlier
         const std::uint64_t t = ts[idx[i]];
         if (t < head[static_cast<std::size_t>(to)]) head[static_cast<std::size_t>(to)] = t;
     }

@@ -37,6 +37,9 @@ struct Part {
 // their own order), into `out` (room for every part's indices).
 void order(const std::vector<Part>& parts, const std::uint64_t* ts, std::size_t batch, std::int64_t* out);
 
+// Whether ts[idx] never decreases (idx checked against the batch).
+bool in_order(const std::int64_t* idx, std::size_t n, const std::uint64_t* ts, std::size_t batch);
+
 struct Groups {
     std::vector<std::int64_t> targets;  // the next nodes, in increasing order
     std::vector<std::size_t> starts;    // group k is grouped[starts[k], starts[k+1])
@@ -46,10 +49,11 @@ struct Groups {
 // After node `hop` decided packets `idx` (verdict v, next node nxt, or `single` for all
 // when nxt is null): a packet whose verdict is not forward, or whose next node is < 0,
 // is done (verdict[idx] = v, hop_out[idx] = hop); the others go to `grouped`, grouped by
-// next node (< nodes) in their order. counts[v] counts every packet. Returns how many
-// packets were grouped.
+// next node (< nodes) in their order. counts[v] counts every packet. `ordered`: idx is in
+// order of ts (then each group's head is its first packet's). Returns how many packets were
+// grouped.
 std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t* v, const std::int64_t* nxt,
-                     std::int64_t single, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts,
+                     std::int64_t single, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts, bool ordered,
                      std::size_t batch, std::uint8_t* verdict, std::int32_t* hop_out, std::uint64_t* counts,
                      std::size_t n_counts, std::int64_t* grouped, Groups& groups);
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.ena.interface import LINK_LOCAL
-from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
+from hyperplane.packets import Batch, PacketFlag
 from hyperplane.topology.addresses import Cidr
 from hyperplane.topology.resources import (
     InternetGateway,
@@ -27,7 +27,7 @@ from hyperplane.topology.resources import (
     Subnet,
     Vpc,
 )
-from hyperplane.topology.rules import ALLOW_ALL, acl_decide, first_match, longest_prefix, untracked
+from hyperplane.topology.rules import ALLOW_ALL, acl_decide, first_match, untracked
 from hyperplane.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -65,11 +65,23 @@ class Run:
         self.lookups = np.zeros(n, dtype=np.uint8)
         self.leaving = np.zeros(n, dtype=np.bool_)
         self.entering = np.zeros(n, dtype=np.bool_)
+        self.cached: tuple[I64, Batch] | None = None
+        """A node's packets as it hands them all to one next node, with their indices (see gather)."""
+
+    def state(self) -> tuple[Batch, I64, I64, npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """The arrays the core's address nodes read and write (csrc/topology/path_nodes.hpp)."""
+        return self.pk, self.then, self.from_subnet, self.lookups, self.leaving, self.entering
 
 
 def gather(r: Run, idx: I64) -> Batch:
-    """The packets ``idx`` as a new contiguous batch (one pass in the core)."""
-    out: Batch = _core.path_gather(r.pk, idx)
+    """The packets ``idx`` as a contiguous batch (one pass in the core), or the batch the node before
+    handed on with these very indices (``Run.cached``): a packet is pending at one node only, so
+    nothing else has written it since."""
+    if r.cached is not None and r.cached[0] is idx:
+        out = r.cached[1]
+        r.cached = None
+        return out
+    out = _core.path_gather(r.pk, idx)
     return out
 
 
@@ -104,14 +116,6 @@ def _lookup(keys: npt.NDArray[Any], values: I64, x: npt.NDArray[Any]) -> I64:
     return np.where(keys[pos] == x, values[pos], -1)
 
 
-def _find(keys: npt.NDArray[Any], x: npt.NDArray[Any]) -> I64:
-    """The position of each of ``x`` in the sorted ``keys``, or -1."""
-    if len(keys) == 0:
-        return np.full(len(x), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
-    return np.where(keys[pos] == x, pos, -1)
-
-
 _LINK_LOCAL = Cidr.parse(LINK_LOCAL[0], "link_local")
 
 
@@ -127,20 +131,8 @@ class SourceNode(Node):
     kind = "source"
 
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt = self.rt
-        src = r.pk["src_ip"][idx]
-        eni = _lookup(rt.priv_keys, rt.priv_eni, src)
-        nxt = np.full(len(idx), -1, dtype=np.int64)
-        has = eni >= 0
-        nxt[has] = rt.ena_out[eni[has]]
-        inside = np.zeros(len(idx), dtype=np.bool_)
-        for v in rt.net.vpcs:
-            inside |= _in(v.cidr, src)
-        outside = ~has & ~inside
-        if outside.any():
-            nxt[np.flatnonzero(outside)[_lookup(rt.pub_keys, rt.pub_kind, src[outside]) < 0]] = rt.internet
-        v = np.where(nxt >= 0, FWD, np.uint8(Verdict.DROP_NOT_ROUTED))
-        return v.astype(np.uint8), nxt
+        v, nxt = _core.path_source(self.rt.tables, idx, *r.state())
+        return v, nxt
 
 
 class EniNode(Node):
@@ -158,40 +150,48 @@ class EniNode(Node):
         iface = self.rt.interface(self.eni, self.out)
         p = gather(r, idx)
         res = iface.process(p)
-        v = res.verdict
-        _core.path_move_on(r.pk, r.ts, r.delay, idx, res.delay_ns)  # a dropped packet's delay is 0
+        v, d = res.verdict, res.delay_ns  # a dropped packet's delay is 0
         if not self.out:
+            _core.path_move_on(r.pk, r.ts, r.delay, idx, d)
             return v, -1
         dst = p["dst_ip"]
         local = _in(_LINK_LOCAL, dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
         scope = self.rt.scope_allowance(self.eni)
+        current = True  # whether p holds the packets as they leave
+        away = np.zeros(0, dtype=np.bool_)
         if scope is not None:
             # Beyond the region (every address outside the network's VPCs): the type's aggregate
             # ceiling for that scope, as a second allowance after the interface's own.
             away = (v == FWD) & ~local
             for vpc in self.rt.net.vpcs:
                 away &= ~_in(vpc.cidr, dst)
+        moved = p["ts"] + d
+        if away.any() and away.all() and not bool((moved[1:] < moved[:-1]).any()):
+            p["ts"] = moved
+            res2 = scope.process(p)  # type: ignore[union-attr]
+            v, d = res2.verdict, d + res2.delay_ns
+            p["ts"] += res2.delay_ns
+            _core.path_move_on(r.pk, r.ts, r.delay, idx, d)
+        else:
+            p["ts"] = moved
+            _core.path_move_on(r.pk, r.ts, r.delay, idx, d)
             if away.any():
-                moved = p["ts"] + res.delay_ns
-                if away.all() and not bool((moved[1:] < moved[:-1]).any()):
-                    p["ts"] = moved
-                    sel, later = idx, p
-                else:
-                    pos = np.flatnonzero(away)
-                    ts = moved[pos]
-                    if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
-                        pos = pos[np.argsort(ts, kind="stable")]
-                    sel, later = idx[pos], p[pos]
-                    later["ts"] = moved[pos]
-                res2 = scope.process(later)
+                pos = np.flatnonzero(away)
+                ts = moved[pos]
+                if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
+                    pos = pos[np.argsort(ts, kind="stable")]
+                sel = idx[pos]
+                res2 = scope.process(p[pos])  # type: ignore[union-attr]
                 _core.path_move_on(r.pk, r.ts, r.delay, sel, res2.delay_ns)
-                if sel is idx:
-                    v = res2.verdict
-                else:
-                    v = v.copy()
-                    v[pos] = res2.verdict
-        nxt = np.where(local, -1, self.rt.sg_out[self.rt.eni_index[self.eni.id]])
-        return v, nxt.astype(np.int64)
+                v = v.copy()
+                v[pos] = res2.verdict
+                current = False
+        sg = int(self.rt.sg_out[self.rt.eni_index[self.eni.id]])
+        if not local.any():
+            if current:
+                r.cached = (idx, p)  # the security groups take these packets next, as they are
+            return v, sg
+        return v, np.where(local, -1, sg).astype(np.int64)
 
 
 class SgNode(Node):
@@ -212,16 +212,22 @@ class SgNode(Node):
         allowed = found >= 0
         tracked = ~(untracked(other, p["proto"], anywhere) & allowed)
         v = np.full(len(idx), FWD, dtype=np.uint8)
+        marked = False  # whether p's flags were changed (then p is no longer the packets as they are)
         if tracked.any():
             sub = p if tracked.all() else p[tracked]
             if not allowed.all():
+                marked = sub is p
                 sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
             cv = rt.tracker(self.eni).process(sub).verdict
             a = allowed[tracked]
             tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
                           np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
             v[tracked] = tv
-        return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]] if self.out else rt.ena_in[k])
+        if self.out:
+            return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]])
+        if not marked:
+            r.cached = (idx, p)  # the interface's way in takes these packets next, as they are
+        return v, int(rt.ena_in[k])
 
 
 class AclNode(Node):
@@ -258,61 +264,11 @@ class RouteNode(Node):
         self.subnet = subnet
 
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt, s = self.rt, self.subnet
-        r.lookups[idx] += 1
-        me = rt.subnet_index[s.id]
-        r.from_subnet[idx] = me
-        dst = r.pk["dst_ip"][idx]
-        routes = s.route_table.routes
-        k = longest_prefix([x.cidr for x in routes], dst)
-        v = np.full(len(idx), np.uint8(Verdict.DROP_NO_ROUTE), dtype=np.uint8)
-        nxt = np.full(len(idx), -1, dtype=np.int64)
-        to_subnet = np.full(len(idx), -1, dtype=np.int64)
-        if len(rt.lbt_keys):
-            # A load balancer's target answering a flow: the reply goes back through its node.
-            key = (r.pk["src_ip"][idx].astype(np.uint64) << np.uint64(16)) | r.pk["src_port"][idx]
-            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
-            back = n >= 0
-            if back.any():
-                k[back] = -2
-                v[back], nxt[back] = FWD, rt.acl_in[rt.lbn_subnet[n[back]]]
-                to_subnet[back] = rt.lbn_subnet[n[back]]
-                r.then[idx[back]] = rt.lbn_node[n[back]]
-        for j, route in enumerate(routes):
-            m = k == j
-            if not m.any():
-                continue
-            t = route.target
-            if t == "local":
-                eni = _lookup(rt.priv_keys, rt.priv_eni, dst[m])
-                found = eni >= 0
-                mi = np.flatnonzero(m)
-                v[mi] = np.where(found, FWD, np.uint8(Verdict.DROP_UNREACHABLE))
-                lb = _lookup(rt.lbn_keys, rt.lbn_index, dst[m])
-                to_lb = ~found & (lb >= 0)
-                if to_lb.any():
-                    n = lb[to_lb]
-                    v[mi[to_lb]], nxt[mi[to_lb]], to_subnet[mi[to_lb]] = FWD, rt.acl_in[rt.lbn_subnet[n]], rt.lbn_subnet[n]
-                    r.then[idx[mi[to_lb]]] = rt.lbn_node[n]
-                e = eni[found]
-                r.then[idx[mi[found]]] = rt.sg_in[e]
-                nxt[mi[found]] = rt.acl_in[rt.eni_subnet[e]]
-                to_subnet[mi[found]] = rt.eni_subnet[e]
-            elif isinstance(t, InternetGateway):
-                v[m], nxt[m] = FWD, rt.igw[t.id]
-            elif isinstance(t, NetworkInterface):
-                # An appliance (a firewall, a NAT instance): the traffic is delivered to it.
-                ei = rt.eni_index[t.id]
-                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[rt.eni_subnet[ei]], rt.eni_subnet[ei]
-                r.then[idx[m]] = rt.sg_in[ei]
-            elif isinstance(t, NatGatewayResource) and not t.deleted:
-                nat_subnet = rt.subnet_index[t.subnet.id]
-                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[nat_subnet], nat_subnet
-                r.then[idx[m]] = rt.nat[t.id]
-            else:
-                v[m] = Verdict.DROP_BLACKHOLE
-        v[r.lookups[idx] > MAX_ROUTE_LOOKUPS] = Verdict.DROP_LOOP
-        rt.count_cross_az(me, to_subnet, r.pk["length"][idx], v == FWD)
+        rt = self.rt
+        me = rt.subnet_index[self.subnet.id]
+        zp, zb = np.zeros(len(rt.subnets), dtype=np.uint64), np.zeros(len(rt.subnets), dtype=np.uint64)
+        v, nxt = _core.path_route(rt.tables, rt.routes[me], me, idx, *r.state(), zp, zb)
+        rt.count_cross_az(me, zp, zb)
         return v, nxt
 
 
@@ -326,8 +282,9 @@ class NatNode(Node):
         self.g = g
 
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        res = self.rt.nat_stage(self.g).process(gather(r, idx))
-        scatter(r, idx, res.packets)
+        p = gather(r, idx)
+        res = self.rt.nat_stage(self.g).process(p, out=p)  # translated in place, then back
+        scatter(r, idx, p)
         nxt = self.rt.acl_out[self.rt.subnet_index[self.g.subnet.id]]
         return res.verdict, int(nxt)  # the dropped end here whatever their next
 
@@ -380,60 +337,8 @@ class IgwNode(Node):
         self.vpc: Vpc = igw.vpc
 
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt = self.rt
-        inn = r.entering[idx]
-        r.entering[idx[inn]] = False
-        v = np.full(len(idx), FWD, dtype=np.uint8)
-        if not inn.any():  # all on their way out: only sources to translate
-            return self._out(r, idx, v), rt.internet
-        nxt = np.full(len(idx), rt.internet, dtype=np.int64)
-        out = ~inn
-        if out.any():
-            v[out] = self._out(r, idx[out], v[out])
-        # in: to an interface's public address, a NAT gateway's, or a load balancer node's
-        ii = idx[inn]
-        dst = r.pk["dst_ip"][ii]
-        at = _find(rt.pub_keys, dst)
-        kind = np.where(at >= 0, rt.pub_kind[np.maximum(at, 0)] if len(rt.pub_kind) else -1, -1)
-        owner = rt.pub_owner[np.maximum(at, 0)] if len(rt.pub_owner) else np.zeros(len(ii), dtype=np.int64)
-        vin = np.where(kind < 0, np.uint8(Verdict.DROP_UNREACHABLE), FWD).astype(np.uint8)
-        nin = np.full(len(ii), -1, dtype=np.int64)
-        for k, private, then, subnet in (
-            (0, rt.eni_private, rt.sg_in, rt.eni_subnet),
-            (1, None, rt.nat_by_index, rt.nat_subnet),
-            (2, rt.lbn_private, rt.lbn_node, rt.lbn_subnet),
-        ):
-            m = kind == k
-            if m.any():
-                o = owner[m]
-                if private is not None:
-                    dst[m] = private[o]
-                r.then[ii[m]] = then[o]
-                nin[m] = rt.acl_in[subnet[o]]
-        r.pk["dst_ip"][ii] = dst
-        r.from_subnet[ii] = -1
-        v[inn], nxt[inn] = vin, nin
+        v, nxt = _core.path_internet_gateway(self.rt.tables, idx, *r.state())
         return v, nxt
-
-    def _out(self, r: Run, idx: I64, v: V) -> V:
-        """Out: the 1:1 translation of private sources to public ones; a NAT gateway's packets are
-        public already; a private source without a public address is dropped."""
-        rt = self.rt
-        src = r.pk["src_ip"][idx]
-        k = _lookup(rt.eip_priv_keys, rt.eip_index, src)
-        translate = k >= 0
-        if translate.any():
-            src[translate] = rt.eip_public[k[translate]]
-            r.pk["src_ip"][idx] = src
-        rest = ~translate
-        if rest.any():
-            is_nat = _lookup(rt.pub_keys, rt.pub_kind, src[rest]) == 1
-            bad = np.flatnonzero(rest)[~is_nat]
-            if len(bad):
-                v = v.copy()
-                v[bad] = Verdict.DROP_NO_PUBLIC_IP
-        r.leaving[idx] = True
-        return v
 
 
 class InternetNode(Node):
@@ -443,12 +348,5 @@ class InternetNode(Node):
     kind = "internet"
 
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt = self.rt
-        leaving = r.leaving[idx]
-        dst = r.pk["dst_ip"][idx]
-        vpc = _lookup(rt.pub_keys, rt.pub_vpc, dst)
-        gw = np.where(vpc >= 0, rt.vpc_igw[np.maximum(vpc, 0)], -1)
-        nxt = np.where(leaving, -1, gw).astype(np.int64)
-        r.entering[idx[~leaving]] = True
-        v = np.where(leaving | (gw >= 0), FWD, np.uint8(Verdict.DROP_UNREACHABLE)).astype(np.uint8)
+        v, nxt = _core.path_internet(self.rt.tables, idx, *r.state())
         return v, nxt

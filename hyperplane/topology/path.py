@@ -40,9 +40,8 @@ from hyperplane.nlb import NetworkLoadBalancer
 from hyperplane.packets import PACKET_DTYPE, Batch
 from hyperplane.topology.addresses import dotted
 from hyperplane.topology.nodes import (
-    FWD,
     I64,
-    NV,
+    MAX_ROUTE_LOOKUPS,
     AclNode,
     EniNode,
     IgwNode,
@@ -55,11 +54,10 @@ from hyperplane.topology.nodes import (
     SgNode,
     SourceNode,
     V,
-    gather,
 )
-from hyperplane.topology.resources import LoadBalancerResource, NatGatewayResource, NetworkInterface
+from hyperplane.topology.resources import InternetGateway, LoadBalancerResource, NatGatewayResource, NetworkInterface
 from hyperplane.topology.rules import SgMatch
-from hyperplane.verdict import packet_counters
+from hyperplane.verdict import Verdict, packet_counters
 
 
 class NetworkResult(NamedTuple):
@@ -72,6 +70,14 @@ class NetworkResult(NamedTuple):
     """The hop that decided the packet's fate (its name: ``net.hops[hop]``)."""
     delay_ns: npt.NDArray[np.uint64]
     """The delay it met on the way (ENA latency and queueing), up to its deciding hop."""
+
+
+def _addresses(keys: npt.NDArray[Any], **values: npt.NDArray[Any]) -> _core.PathAddresses:
+    a = _core.PathAddresses()
+    a.keys = keys.tolist()
+    for name, v in values.items():
+        setattr(a, name, v.tolist())
+    return a
 
 
 def check_batch(batch: object) -> None:
@@ -263,6 +269,8 @@ class Runtime:
         self.pub_kind = np.array([x[1] for x in rows], dtype=np.int64)
         self.pub_owner = np.array([x[2] for x in rows], dtype=np.int64)
         self.pub_vpc = np.array([x[3] for x in rows], dtype=np.int64)
+        self.tables = self._tables(nats, nodes)
+        self.routes = [self._routes(s) for s in subnets]
         # security groups: each interface's rules, with referenced groups as member addresses
         members: dict[str, list[int]] = {}
         for e in enis:
@@ -276,6 +284,66 @@ class Runtime:
 
         self.sg_ingress = [compiled([x for g in e.security_groups for x in g.ingress]) for e in enis]
         self.sg_egress = [compiled([x for g in e.security_groups for x in g.egress]) for e in enis]
+
+    def _tables(self, nats: list[NatGatewayResource], lb_nodes: list[Any]) -> _core.PathTables:
+        """The address tables the core's address nodes read (csrc/topology/path_nodes.hpp), each
+        address resolved to the nodes and subnet it leads to."""
+        t = _core.PathTables()
+        pe = self.priv_eni
+        t.priv = _addresses(self.priv_keys, start=self.ena_out[pe], next=self.acl_in[self.eni_subnet[pe]],
+                            then=self.sg_in[pe], subnet=self.eni_subnet[pe])
+        n = self.lbn_index
+        t.lb_nodes = _addresses(self.lbn_keys, next=self.acl_in[self.lbn_subnet[n]], then=self.lbn_node[n],
+                                subnet=self.lbn_subnet[n])
+        n = self.lbt_node
+        t.lb_target_keys = self.lbt_keys.tolist()
+        t.lb_target_next = self.acl_in[self.lbn_subnet[n]].tolist()
+        t.lb_target_then = self.lbn_node[n].tolist()
+        t.lb_target_subnet = self.lbn_subnet[n].tolist()
+        # public addresses: kind 0 an interface's, 1 a NAT gateway's, 2 a load balancer node's
+        owners = (
+            (self.eni_private.astype(np.int64), self.sg_in, self.eni_subnet),
+            (np.full(len(nats), -1, dtype=np.int64), self.nat_by_index, self.nat_subnet),
+            (self.lbn_private.astype(np.int64), self.lbn_node, self.lbn_subnet),
+        )
+        rewrite, then, acl = (np.zeros(len(self.pub_keys), dtype=np.int64) for _ in range(3))
+        for kind, (private, node, subnet) in enumerate(owners):
+            m = self.pub_kind == kind
+            o = self.pub_owner[m]
+            rewrite[m], then[m], acl[m] = private[o], node[o], self.acl_in[subnet[o]]
+        t.pub = _addresses(self.pub_keys, next=acl, then=then, rewrite=rewrite, nat=(self.pub_kind == 1).astype(np.uint8),
+                           gateway=self.vpc_igw[self.pub_vpc])
+        t.eip = _addresses(self.eip_priv_keys, rewrite=self.eip_public.astype(np.int64))
+        t.vpc_base = [v.cidr.base for v in self.net.vpcs]
+        t.vpc_mask = [v.cidr.mask for v in self.net.vpcs]
+        t.subnet_zone = self.subnet_zone.tolist()
+        t.internet = self.internet
+        t.max_lookups = MAX_ROUTE_LOOKUPS
+        t.drop_not_routed, t.drop_unreachable = Verdict.DROP_NOT_ROUTED, Verdict.DROP_UNREACHABLE
+        t.drop_no_public_ip, t.drop_loop, t.drop_no_route = Verdict.DROP_NO_PUBLIC_IP, Verdict.DROP_LOOP, Verdict.DROP_NO_ROUTE
+        return t
+
+    def _routes(self, s: Any) -> list[_core.PathRoute]:
+        """A subnet's route table for the core, most specific route first, each target resolved."""
+        out = []
+        for route in sorted(s.route_table.routes, key=lambda x: -x.cidr.prefix):
+            r = _core.PathRoute()
+            r.base, r.mask, r.verdict = route.cidr.base, route.cidr.mask, Verdict.FORWARD
+            t = route.target
+            if t == "local":
+                r.local = True
+            elif isinstance(t, InternetGateway):
+                r.next = self.igw[t.id]
+            elif isinstance(t, NetworkInterface):  # an appliance (a firewall, a NAT instance): delivered to it
+                ei = self.eni_index[t.id]
+                r.next, r.then, r.subnet = int(self.acl_in[self.eni_subnet[ei]]), int(self.sg_in[ei]), int(self.eni_subnet[ei])
+            elif isinstance(t, NatGatewayResource) and not t.deleted:
+                sub = self.subnet_index[t.subnet.id]
+                r.next, r.then, r.subnet = int(self.acl_in[sub]), self.nat[t.id], sub
+            else:
+                r.verdict = Verdict.DROP_BLACKHOLE
+            out.append(r)
+        return out
 
     # ---- running a batch ---------------------------------------------------------------------
 
@@ -305,11 +373,11 @@ class Runtime:
             head[nid] = np.iinfo(np.uint64).max
             if len(parts) == 1 and parts[0][1]:
                 idx = parts[0][0]
-            else:  # in time order; ties in the order they came (one pass in the core)
+            else:  # in time order, ties in the order they came: one pass in the core (a part in order is itself)
                 idx = _core.path_order([x for x, _ in parts], [o for _, o in parts], r.ts)
             node = self.nodes[nid]
             if self.record is not None:
-                self.record.append((node, gather(r, idx)))
+                self.record.append((node, _core.path_gather(r.pk, idx)))
             v, nxt = node.run(r, idx)
             ordered = not node.delays
             if isinstance(nxt, int) and nxt >= 0 and not v.any():  # the common case: all go on to one node
@@ -318,7 +386,9 @@ class Runtime:
                 head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
                 continue
             # The rest: the done get their verdict and hop, the others are grouped by next node.
-            grouped, targets, starts, heads = _core.path_dispatch(idx, v, nxt, nid, nodes, r.ts, r.verdict, r.hop, node.counts)
+            grouped, targets, starts, heads = _core.path_dispatch(
+                idx, v, nxt, nid, nodes, r.ts, ordered, r.verdict, r.hop, node.counts
+            )
             for k, t in enumerate(targets.tolist()):
                 pending[t].append((grouped[starts[k]:starts[k + 1]], ordered))
                 head[t] = min(head[t], heads[k])
@@ -336,19 +406,10 @@ class Runtime:
             self.compile()
         return {n.name: packet_counters([int(c) for c in n.counts]) for n in self.nodes}
 
-    def count_cross_az(self, me: int, to_subnet: I64, length: npt.NDArray[np.uint16], ok: npt.NDArray[np.bool_]) -> None:
-        """Count packets and bytes routed from subnet ``me`` into another zone, by pair of zones."""
-        zone = self.subnet_zone
-        m = ok & (to_subnet >= 0)
-        m[m] = zone[to_subnet[m]] != zone[me]
-        if not m.any():
-            return
-        dest = zone[to_subnet[m]]
-        nz = len(self.zones)
-        packets = np.bincount(dest, minlength=nz)
-        octets = np.bincount(dest, weights=length[m].astype(np.float64), minlength=nz)
-        for z in np.flatnonzero(packets):
-            row = self._cross.setdefault((self.zones[zone[me]], self.zones[z]), [0, 0])
+    def count_cross_az(self, me: int, packets: npt.NDArray[np.uint64], octets: npt.NDArray[np.uint64]) -> None:
+        """Add the packets and bytes routed from subnet ``me`` into each other zone (by zone index)."""
+        for z in np.flatnonzero(packets).tolist():
+            row = self._cross.setdefault((self.zones[self.subnet_zone[me]], self.zones[z]), [0, 0])
             row[0] += int(packets[z])
             row[1] += int(octets[z])
 
