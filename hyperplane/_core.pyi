@@ -137,6 +137,7 @@ class NetworkLoadBalancer(_MeteredStage):
         threads: int = 1,
     ) -> tuple[npt.NDArray[np.void], npt.NDArray[np.uint8], npt.NDArray[np.uint32]]: ...
     def flows_per_target(self) -> list[int]: ...
+    def flow_targets(self, batch: npt.NDArray[np.void], out: npt.NDArray[np.uint32] | None = None) -> npt.NDArray[np.uint32]: ...
 
 class EnaConfig:
     queues: int
@@ -280,10 +281,9 @@ class PathTables:
     lb_nodes: PathAddresses
     pub: PathAddresses
     eip: PathAddresses
-    lb_target_keys: list[int]
-    lb_target_next: list[int]
-    lb_target_then: list[int]
-    lb_target_subnet: list[int]
+    lb_node_next: list[int]
+    lb_node_then: list[int]
+    lb_node_subnet: list[int]
     vpc_base: list[int]
     vpc_mask: list[int]
     subnet_zone: list[int]
@@ -306,6 +306,7 @@ def path_source(
     lookups: npt.NDArray[np.uint8],
     leaving: npt.NDArray[np.bool_],
     entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
 def path_internet(
     tables: PathTables,
@@ -316,6 +317,7 @@ def path_internet(
     lookups: npt.NDArray[np.uint8],
     leaving: npt.NDArray[np.bool_],
     entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
 def path_internet_gateway(
     tables: PathTables,
@@ -326,6 +328,7 @@ def path_internet_gateway(
     lookups: npt.NDArray[np.uint8],
     leaving: npt.NDArray[np.bool_],
     entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
 def path_route(
     tables: PathTables,
@@ -338,6 +341,7 @@ def path_route(
     lookups: npt.NDArray[np.uint8],
     leaving: npt.NDArray[np.bool_],
     entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
     zone_packets: npt.NDArray[np.uint64],
     zone_bytes: npt.NDArray[np.uint64],
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...

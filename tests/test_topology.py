@@ -355,6 +355,32 @@ def test_network_load_balancer_from_the_internet_and_back() -> None:
     assert net.explain(c, "198.51.100.81", 80, "tcp").blocked_by == f"{lb.id}: no listener on port 80"
 
 
+def test_network_load_balancer_replies_follow_their_flows() -> None:
+    """A target's replies go back through the load balancer only for the flows it holds (AWS: "A
+    listener checks for connection requests from clients, using the protocol and port that you
+    configure, and forwards requests to a target group", Network Load Balancer guide, "What is a
+    Network Load Balancer?"): from the node and the listener port each flow came to, so a client of
+    the second listener hears from that port; a client that reached the target directly hears from
+    the target itself; and once a flow idles out (350 s) its target's packets are routed as any
+    other traffic."""
+    t = base()
+    net = t["net"]
+    lb = t["vpc"].add_network_load_balancer("int", [t["pub"]], [(443, "tcp"), (8443, "tcp")], [(t["i1"], 443)])
+    node, client, target = hp.ip_str(lb.nodes[0]), "10.0.1.5", "10.0.1.4"  # client i2, target i1
+    i1, i2 = t["i1"].primary_interface.id, t["i2"].primary_interface.id
+    syns = [(1, client, 50000, node, 443, TCP, SYN), (2, client, 50001, node, 8443, TCP, SYN),
+            (3, client, 50002, target, 443, TCP, SYN)]
+    check(net, packets(syns), [(F, f"{i1}/ena-in")] * 3)
+    replies = [(100, target, 443, client, p, TCP, SYNACK) for p in (50000, 50001, 50002)]
+    res = check(net, packets(replies), [(F, f"{i2}/ena-in")] * 3)
+    got = [(hp.ip_str(int(p["src_ip"])), int(p["src_port"])) for p in res.packets]
+    assert got == [(node, 443), (node, 8443), (target, 443)]
+    assert net.counters[lb.id]["packets"] == 4  # two SYNs, two replies
+    late = 400 * 10**6  # µs: past the 350 s idle timeout of the first flow
+    res = check(net, packets([(late, target, 443, client, 50000, TCP, ACK)]), [(V.DROP_SECURITY_GROUP, f"{i2}/sg-in")])
+    assert hp.ip_str(int(res.packets[0]["src_ip"])) == target  # not the load balancer's any more
+
+
 def test_bandwidth_beyond_the_region_is_capped() -> None:
     """The catalog's scope ceilings (AWS, "Amazon EC2 instance network bandwidth": "an aggregate
     bandwidth quota of 5 Gbps if the target is not in the same Region, including traffic to AWS

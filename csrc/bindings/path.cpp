@@ -47,26 +47,30 @@ struct StateArrays {
     py::array_t<std::int64_t> then, from_subnet;
     py::array_t<std::uint8_t> lookups;
     py::array_t<bool> leaving, entering;
+    py::array_t<std::int64_t> via;
     path::State state{};
 
     StateArrays(const py::handle& pk_obj, const py::handle& then_obj, const py::handle& from_obj,
-                const py::handle& lookups_obj, const py::handle& leaving_obj, const py::handle& entering_obj)
+                const py::handle& lookups_obj, const py::handle& leaving_obj, const py::handle& entering_obj,
+                const py::handle& via_obj)
         : pk(packet_batch(pk_obj, "packets", true)),
           then(vector_of<std::int64_t>(then_obj, "then", true)),
           from_subnet(vector_of<std::int64_t>(from_obj, "from_subnet", true)),
           lookups(vector_of<std::uint8_t>(lookups_obj, "lookups", true)),
           leaving(vector_of<bool>(leaving_obj, "leaving", true)),
-          entering(vector_of<bool>(entering_obj, "entering", true)) {
+          entering(vector_of<bool>(entering_obj, "entering", true)),
+          via(vector_of<std::int64_t>(via_obj, "via")) {
         const std::size_t n = size_of(pk);
         same_size(then, n, "then"), same_size(from_subnet, n, "from_subnet"), same_size(lookups, n, "lookups");
-        same_size(leaving, n, "leaving"), same_size(entering, n, "entering");
+        same_size(leaving, n, "leaving"), same_size(entering, n, "entering"), same_size(via, n, "via");
         state = {static_cast<Packet*>(pk.mutable_data()),
                  n,
                  then.mutable_data(),
                  from_subnet.mutable_data(),
                  lookups.mutable_data(),
                  leaving.mutable_data(),
-                 entering.mutable_data()};
+                 entering.mutable_data(),
+                 via.data()};
     }
 };
 
@@ -79,8 +83,8 @@ void def_node(py::module_& m, const char* name, NodeFn fn) {
         name,
         [fn](const path::Tables& t, const py::handle& idx_obj, const py::handle& pk, const py::handle& then,
              const py::handle& from_subnet, const py::handle& lookups, const py::handle& leaving,
-             const py::handle& entering) {
-            StateArrays s(pk, then, from_subnet, lookups, leaving, entering);
+             const py::handle& entering, const py::handle& via) {
+            StateArrays s(pk, then, from_subnet, lookups, leaving, entering, via);
             auto idx = vector_of<std::int64_t>(idx_obj, "idx");
             const std::size_t n = size_of(idx);
             py::array_t<std::uint8_t> v(static_cast<py::ssize_t>(n));
@@ -95,7 +99,7 @@ void def_node(py::module_& m, const char* name, NodeFn fn) {
             return py::make_tuple(v, nxt);
         },
         py::arg("tables"), py::arg("idx"), py::arg("packets"), py::arg("then"), py::arg("from_subnet"),
-        py::arg("lookups"), py::arg("leaving"), py::arg("entering"));
+        py::arg("lookups"), py::arg("leaving"), py::arg("entering"), py::arg("via"));
 }
 
 }  // namespace
@@ -126,10 +130,9 @@ void register_path(py::module_& m) {
         .def_readwrite("lb_nodes", &path::Tables::lb_nodes)
         .def_readwrite("pub", &path::Tables::pub)
         .def_readwrite("eip", &path::Tables::eip)
-        .def_readwrite("lb_target_keys", &path::Tables::lb_target_keys)
-        .def_readwrite("lb_target_next", &path::Tables::lb_target_next)
-        .def_readwrite("lb_target_then", &path::Tables::lb_target_then)
-        .def_readwrite("lb_target_subnet", &path::Tables::lb_target_subnet)
+        .def_readwrite("lb_node_next", &path::Tables::lb_node_next)
+        .def_readwrite("lb_node_then", &path::Tables::lb_node_then)
+        .def_readwrite("lb_node_subnet", &path::Tables::lb_node_subnet)
         .def_readwrite("vpc_base", &path::Tables::vpc_base)
         .def_readwrite("vpc_mask", &path::Tables::vpc_mask)
         .def_readwrite("subnet_zone", &path::Tables::subnet_zone)
@@ -148,8 +151,9 @@ void register_path(py::module_& m) {
         "path_route",
         [](const path::Tables& t, const std::vector<path::Route>& routes, std::int64_t me, const py::handle& idx_obj,
            const py::handle& pk, const py::handle& then, const py::handle& from_subnet, const py::handle& lookups,
-           const py::handle& leaving, const py::handle& entering, const py::handle& zp_obj, const py::handle& zb_obj) {
-            StateArrays s(pk, then, from_subnet, lookups, leaving, entering);
+           const py::handle& leaving, const py::handle& entering, const py::handle& via, const py::handle& zp_obj,
+           const py::handle& zb_obj) {
+            StateArrays s(pk, then, from_subnet, lookups, leaving, entering, via);
             auto idx = vector_of<std::int64_t>(idx_obj, "idx");
             auto zp = vector_of<std::uint64_t>(zp_obj, "zone_packets", true);
             auto zb = vector_of<std::uint64_t>(zb_obj, "zone_bytes", true);
@@ -167,8 +171,8 @@ void register_path(py::module_& m) {
             return py::make_tuple(v, nxt);
         },
         py::arg("tables"), py::arg("routes"), py::arg("me"), py::arg("idx"), py::arg("packets"), py::arg("then"),
-        py::arg("from_subnet"), py::arg("lookups"), py::arg("leaving"), py::arg("entering"), py::arg("zone_packets"),
-        py::arg("zone_bytes"));
+        py::arg("from_subnet"), py::arg("lookups"), py::arg("leaving"), py::arg("entering"), py::arg("via"),
+        py::arg("zone_packets"), py::arg("zone_bytes"));
 
     m.def(
         "path_order",

@@ -47,11 +47,10 @@ void check(const Tables& t) {
     table(t.pub, "pub",
           {t.pub.next.size(), t.pub.then.size(), t.pub.rewrite.size(), t.pub.nat.size(), t.pub.gateway.size()});
     table(t.eip, "eip", {t.eip.rewrite.size()});
-    const std::size_t b = t.lb_target_keys.size();
-    if (!std::is_sorted(t.lb_target_keys.begin(), t.lb_target_keys.end()) || t.lb_target_next.size() != b ||
-        t.lb_target_then.size() != b || t.lb_target_subnet.size() != b)
-        throw std::invalid_argument("lb targets: sorted keys and a value per key are needed");
-    subnets(t.lb_target_subnet, "lb targets");
+    const std::size_t b = t.lb_node_next.size();
+    if (t.lb_node_then.size() != b || t.lb_node_subnet.size() != b)
+        throw std::invalid_argument("lb nodes: a value per node is needed");
+    subnets(t.lb_node_subnet, "lb nodes");
     if (t.vpc_base.size() != t.vpc_mask.size()) throw std::invalid_argument("vpc_base and vpc_mask differ in size");
     for (const std::int64_t z : t.subnet_zone)
         if (z < 0 || z >= static_cast<std::int64_t>(zones)) throw std::invalid_argument("subnet_zone out of range");
@@ -145,14 +144,12 @@ void route(const Tables& t, const State& s, const std::vector<Route>& routes, st
         std::uint8_t verdict = t.drop_no_route;
         std::int64_t to = -1, then = -1, subnet = -1;
         bool sets_then = false;
-        // A load balancer's target answering a flow: the reply goes back through its node.
-        const std::int64_t b =
-            t.lb_target_keys.empty()
-                ? -1
-                : position(t.lb_target_keys, static_cast<std::uint64_t>(pk.src_ip) << 16 | pk.src_port);
+        // A load balancer's target answering one of its flows: the reply goes back through the node.
+        const std::int64_t b = s.via[p];
         if (b >= 0) {
+            if (static_cast<std::size_t>(b) >= t.lb_node_next.size()) throw std::invalid_argument("via: no such node");
             const auto q = static_cast<std::size_t>(b);
-            verdict = kForward, to = t.lb_target_next[q], then = t.lb_target_then[q], subnet = t.lb_target_subnet[q];
+            verdict = kForward, to = t.lb_node_next[q], then = t.lb_node_then[q], subnet = t.lb_node_subnet[q];
             sets_then = true;
         } else {
             for (const Route& r : routes) {

@@ -41,8 +41,8 @@ struct Tables {
     Addresses lb_nodes;  // load balancer nodes' private addresses: next (ACL in), then (the NLB node), subnet
     Addresses pub;       // public addresses: next (ACL in), then, rewrite, nat, gateway
     Addresses eip;       // private addresses with a public one: rewrite (the public one)
-    std::vector<std::uint64_t> lb_target_keys;  // (address << 16 | port) of load balancer targets, sorted
-    std::vector<std::int64_t> lb_target_next, lb_target_then, lb_target_subnet;
+    // Per load balancer node (State::via): its subnet's ACL in, the NLB node, its subnet.
+    std::vector<std::int64_t> lb_node_next, lb_node_then, lb_node_subnet;
     std::vector<std::uint32_t> vpc_base, vpc_mask;
     std::vector<std::int64_t> subnet_zone;
     std::int64_t internet = -1;
@@ -63,6 +63,7 @@ struct State {
     std::uint8_t* lookups;
     bool* leaving;
     bool* entering;
+    const std::int64_t* via;  // a target's reply to a flow of load balancer node via[p], or -1
 };
 
 // Each node: the packets idx[0..n), a verdict and a next node each.

@@ -148,7 +148,7 @@ def _alone(node: P.Node, b: Batch) -> Callable[[Batch], object]:
     n = len(b)
     idx = np.arange(n, dtype=np.int64)
     then, from_subnet = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-    lookups = np.zeros(n, dtype=np.uint8)
+    lookups, via = np.zeros(n, dtype=np.uint8), np.full(n, -1, dtype=np.int64)
     public = np.isin(b["src_ip"], rt.pub_keys)  # from a NAT gateway's address: on the way out
     leaving = public if isinstance(node, P.InternetNode) else np.zeros(n, dtype=np.bool_)
     entering = ~public if isinstance(node, P.IgwNode) else np.zeros(n, dtype=np.bool_)
@@ -156,9 +156,9 @@ def _alone(node: P.Node, b: Batch) -> Callable[[Batch], object]:
         me = rt.subnet_index[node.subnet.id]
         zp, zb = np.zeros(len(rt.subnets), dtype=np.uint64), np.zeros(len(rt.subnets), dtype=np.uint64)
         return lambda b: _core.path_route(rt.tables, rt.routes[me], me, idx, b, then, from_subnet, lookups, leaving,
-                                          entering, zp, zb)
+                                          entering, via, zp, zb)
     kernel = {P.IgwNode: _core.path_internet_gateway, P.InternetNode: _core.path_internet}.get(type(node), _core.path_source)
-    return lambda b: kernel(rt.tables, idx, b, then, from_subnet, lookups, leaving, entering)
+    return lambda b: kernel(rt.tables, idx, b, then, from_subnet, lookups, leaving, entering, via)
 
 
 def path_round(setup: NetworkSetup) -> float:

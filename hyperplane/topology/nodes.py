@@ -65,12 +65,16 @@ class Run:
         self.lookups = np.zeros(n, dtype=np.uint8)
         self.leaving = np.zeros(n, dtype=np.bool_)
         self.entering = np.zeros(n, dtype=np.bool_)
+        self.via = np.full(n, -1, dtype=np.int64)
+        """A target's reply to a load balancer flow: the row of the node the flow came through."""
+        self.lb_port = np.zeros(n, dtype=np.uint16)
+        """... and the listener's port it came to."""
         self.cached: tuple[I64, Batch] | None = None
         """A node's packets as it hands them all to one next node, with their indices (see gather)."""
 
-    def state(self) -> tuple[Batch, I64, I64, npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    def state(self) -> tuple[Batch, I64, I64, npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.bool_], I64]:
         """The arrays the core's address nodes read and write (csrc/topology/path_nodes.hpp)."""
-        return self.pk, self.then, self.from_subnet, self.lookups, self.leaving, self.entering
+        return self.pk, self.then, self.from_subnet, self.lookups, self.leaving, self.entering, self.via
 
 
 def gather(r: Run, idx: I64) -> Batch:
@@ -266,10 +270,43 @@ class RouteNode(Node):
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
         rt = self.rt
         me = rt.subnet_index[self.subnet.id]
+        if len(rt.lbt_keys):
+            self._replies(r, idx)
         zp, zb = np.zeros(len(rt.subnets), dtype=np.uint64), np.zeros(len(rt.subnets), dtype=np.uint64)
         v, nxt = _core.path_route(rt.tables, rt.routes[me], me, idx, *r.state(), zp, zb)
         rt.count_cross_az(me, zp, zb)
         return v, nxt
+
+    def _replies(self, r: Run, idx: I64) -> None:
+        """Mark (``Run.via``, ``Run.lb_port``) the packets that are a load balancer target's replies
+        to a live flow of the load balancer: from the target's address and port to a client whose
+        flow, asked of the stage node by node and listener by listener, has that target. Other
+        traffic of the target (a client that reached it directly) is routed as any other."""
+        rt = self.rt
+        key = (r.pk["src_ip"][idx].astype(np.uint64) << np.uint64(16)) | r.pk["src_port"][idx]
+        at = _lookup(rt.lbt_keys, np.arange(len(rt.lbt_keys), dtype=np.int64), key)
+        cand = np.flatnonzero(at >= 0)
+        if not len(cand):
+            return
+        ci, at = idx[cand], at[cand]
+        probe = _core.path_gather(r.pk, ci)  # the flow as the client sent it: client -> node:listener
+        probe["src_ip"], probe["src_port"] = probe["dst_ip"].copy(), probe["dst_port"].copy()
+        for k in np.unique(rt.lbt_lb[at]).tolist():
+            lb = rt.lb_list[k]
+            stage = rt._lbs.get(lb.id)
+            if stage is None:  # no packet has reached it: it has no flows
+                continue
+            mine = rt.lbt_lb[at] == k
+            target = rt.lbt_target[at]
+            for row, node in zip(rt.lb_rows[k], lb.nodes):
+                for port, _ in lb.listeners:
+                    open_ = mine & (r.via[ci] < 0)
+                    if not open_.any():
+                        break
+                    sub = probe[open_]
+                    sub["dst_ip"], sub["dst_port"] = node, port
+                    hit = np.flatnonzero(open_)[stage.flow_targets(sub).astype(np.int64) == target[open_]]
+                    r.via[ci[hit]], r.lb_port[ci[hit]] = row, port
 
 
 class NatNode(Node):
@@ -315,12 +352,13 @@ class NlbNode(Node):
             v[fwd] = res.verdict
             nxt[fwd] = rt.route[rt.lbn_subnet[node[fwd]]]
         back = ~fwd
-        if back.any():
-            key = (p["src_ip"][back].astype(np.uint64) << np.uint64(16)) | p["src_port"][back]
-            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
+        if back.any():  # replies to its flows (RouteNode._replies): from the node and listener the flow came to
+            bi = idx[back]
+            n = r.via[bi]
             p["src_ip"][back] = rt.lbn_private[n]
-            p["src_port"][back] = self.lb.listeners[0][0]
+            p["src_port"][back] = r.lb_port[bi]
             nxt[back] = rt.acl_out[rt.lbn_subnet[n]]
+            r.via[bi] = -1
         scatter(r, idx, p)
         return v, nxt
 

@@ -231,15 +231,13 @@ class Runtime:
         self.lbn_node = np.array([self.lb_node[lb.id] for lb, _, _, _ in nodes], dtype=np.int64)
         order = np.argsort(self.lbn_private, kind="stable")
         self.lbn_keys, self.lbn_index = self.lbn_private[order], order.astype(np.int64)
-        rows_t = []
-        for lb in lbs:
-            first = next(j for j, (l2, _, _, _) in enumerate(nodes) if l2 is lb)
-            for e, port in lb.targets:
-                zone_node = next((first + j for j, s in enumerate(lb.subnets) if s.az == e.subnet.az), first)
-                rows_t.append(((e.private_ip << 16) | port, zone_node))
-        rows_t.sort()
-        self.lbt_keys = np.array([k for k, _ in rows_t], dtype=np.uint64)
-        self.lbt_node = np.array([n for _, n in rows_t], dtype=np.int64)
+        # load balancer targets (address << 16 | port) -> (load balancer, the target's index in it)
+        self.lb_list = lbs
+        self.lb_rows = [[j for j, (l2, _, _, _) in enumerate(nodes) if l2 is lb] for lb in lbs]
+        rows_t = sorted(((e.private_ip << 16) | port, k, t) for k, lb in enumerate(lbs) for t, (e, port) in enumerate(lb.targets))
+        self.lbt_keys = np.array([x for x, _, _ in rows_t], dtype=np.uint64)
+        self.lbt_lb = np.array([k for _, k, _ in rows_t], dtype=np.int64)
+        self.lbt_target = np.array([t for _, _, t in rows_t], dtype=np.int64)
         # private addresses with a public one, for the internet gateway's 1:1 translation
         pairs = sorted([(e.private_ip, e.public_ip) for e in enis if e.public_ip is not None]
                        + [(a, pub) for _, _, a, pub in nodes if pub is not None])
@@ -295,11 +293,9 @@ class Runtime:
         n = self.lbn_index
         t.lb_nodes = _addresses(self.lbn_keys, next=self.acl_in[self.lbn_subnet[n]], then=self.lbn_node[n],
                                 subnet=self.lbn_subnet[n])
-        n = self.lbt_node
-        t.lb_target_keys = self.lbt_keys.tolist()
-        t.lb_target_next = self.acl_in[self.lbn_subnet[n]].tolist()
-        t.lb_target_then = self.lbn_node[n].tolist()
-        t.lb_target_subnet = self.lbn_subnet[n].tolist()
+        t.lb_node_next = self.acl_in[self.lbn_subnet].tolist()
+        t.lb_node_then = self.lbn_node.tolist()
+        t.lb_node_subnet = self.lbn_subnet.tolist()
         # public addresses: kind 0 an interface's, 1 a NAT gateway's, 2 a load balancer node's
         owners = (
             (self.eni_private.astype(np.int64), self.sg_in, self.eni_subnet),
