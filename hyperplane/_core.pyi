@@ -168,6 +168,7 @@ class EnaConfig:
 
 class EnaInterface:
     def __init__(self, config: EnaConfig) -> None: ...
+    def share_pps(self, other: EnaInterface) -> None: ...
     def process(
         self,
         batch: npt.NDArray[np.void],

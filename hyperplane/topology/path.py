@@ -119,21 +119,27 @@ class Runtime:
 
     def interface(self, eni: NetworkInterface, out: bool) -> Interface:
         """The interface's ENA allowances for one direction. The two directions are two
-        ``hp.ena.Interface``s: each is one sequence of events in time, and a path reaches an
-        interface's way out and its way in in separate node calls. So the packet-rate allowance,
-        which AWS counts over both directions together, is applied to each on its own."""
+        ``hp.ena.Interface``s, since a path reaches an interface's way out and its way in in
+        separate node calls, each in time order; they share one packet-rate allowance, which AWS
+        counts over both directions together ("pps_allowance_exceeded: The number of packets
+        queued or dropped because the bidirectional PPS exceeded the maximum for the instance",
+        ENA documentation): ``Interface.share_packet_rate``. Bandwidth is per direction."""
         key = f"{eni.id}/{'out' if out else 'in'}"
         if key not in self._interfaces:
             inst = eni.instance
-            iface = Interface(
-                inst.instance_type,
-                direction="out" if out else "in",
-                conntrack=False,  # the security groups' tracker is the conntrack allowance
-                placement_group=inst.placement_group is not None,
-                link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
-                seed=self._seed(key),
-            )
-            self._interfaces[key] = iface
+            pair = {}
+            for way in ("out", "in"):  # both at once: the allowance is shared before either sees a packet
+                pair[way] = Interface(
+                    inst.instance_type,
+                    direction=way,
+                    conntrack=False,  # the security groups' tracker is the conntrack allowance
+                    placement_group=inst.placement_group is not None,
+                    link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
+                    seed=self._seed(f"{eni.id}/{way}"),
+                )
+            pair["out"].share_packet_rate(pair["in"])
+            for way, iface in pair.items():
+                self._interfaces[f"{eni.id}/{way}"] = iface
         return self._interfaces[key]
 
     def scope_allowance(self, eni: NetworkInterface) -> Interface | None:
