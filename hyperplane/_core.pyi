@@ -254,7 +254,11 @@ def path_move_on(
     delay: npt.NDArray[np.uint64],
     idx: npt.NDArray[np.int64],
     d: npt.NDArray[np.uint64],
+    gathered: npt.NDArray[np.void] | None = None,
 ) -> None: ...
+def path_destinations(
+    batch: npt.NDArray[np.void], local_base: list[int], local_mask: list[int], inside_base: list[int], inside_mask: list[int]
+) -> npt.NDArray[np.uint8]: ...
 
 class PathAddresses:
     keys: list[int]

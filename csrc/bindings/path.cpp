@@ -62,7 +62,8 @@ struct StateArrays {
           via(vector_of<std::int64_t>(via_obj, "via")) {
         const std::size_t n = size_of(pk);
         same_size(then, n, "then"), same_size(from_subnet, n, "from_subnet"), same_size(lookups, n, "lookups");
-        same_size(leaving, n, "leaving"), same_size(entering, n, "entering"), same_size(via, n, "via");
+        same_size(leaving, n, "leaving"), same_size(entering, n, "entering");
+        if (size_of(via)) same_size(via, n, "via");  // empty: no load balancers
         state = {static_cast<Packet*>(pk.mutable_data()),
                  n,
                  then.mutable_data(),
@@ -70,7 +71,7 @@ struct StateArrays {
                  lookups.mutable_data(),
                  leaving.mutable_data(),
                  entering.mutable_data(),
-                 via.data()};
+                 size_of(via) ? via.data() : nullptr};
     }
 };
 
@@ -238,7 +239,10 @@ void register_path(py::module_& m) {
                                            ts.data(), ordered, batch, verdict.mutable_data(), hops.mutable_data(),
                                            counts.mutable_data(), kVerdictCount, grouped.mutable_data(), g);
             }
-            grouped.resize({static_cast<py::ssize_t>(m_grouped)});
+            if (g.whole)
+                grouped = idx;  // every packet to one node, in order: the same indices
+            else
+                grouped.resize({static_cast<py::ssize_t>(m_grouped)});
             return py::make_tuple(grouped, py::array(py::cast(g.targets)), py::array(py::cast(g.starts)),
                                   py::array(py::cast(g.heads)));
         },
@@ -273,7 +277,7 @@ void register_path(py::module_& m) {
     m.def(
         "path_move_on",
         [](const py::handle& pk_obj, const py::handle& ts_obj, const py::handle& delay_obj, const py::handle& idx_obj,
-           const py::handle& d_obj) {
+           const py::handle& d_obj, const py::object& gathered_obj) {
             auto pk = packet_batch(pk_obj, "packets", true);
             auto ts = vector_of<std::uint64_t>(ts_obj, "ts", true);
             auto delay = vector_of<std::uint64_t>(delay_obj, "delay", true);
@@ -281,11 +285,30 @@ void register_path(py::module_& m) {
             auto d = vector_of<std::uint64_t>(d_obj, "d");
             same_size(ts, size_of(pk), "ts"), same_size(delay, size_of(pk), "delay");
             same_size(d, size_of(idx), "d");
+            Packet* g = nullptr;
+            py::array gathered;
+            if (!gathered_obj.is_none()) {
+                gathered = packet_batch(gathered_obj, "gathered", true);
+                same_size(gathered, size_of(idx), "gathered");
+                g = static_cast<Packet*>(gathered.mutable_data());
+            }
             auto* p = static_cast<Packet*>(pk.mutable_data());
             py::gil_scoped_release release;
-            path::move_on(p, ts.mutable_data(), delay.mutable_data(), size_of(pk), idx.data(), size_of(idx), d.data());
+            path::move_on(p, ts.mutable_data(), delay.mutable_data(), size_of(pk), idx.data(), size_of(idx), d.data(),
+                          g);
         },
-        py::arg("packets"), py::arg("ts"), py::arg("delay"), py::arg("idx"), py::arg("d"));
+        py::arg("packets"), py::arg("ts"), py::arg("delay"), py::arg("idx"), py::arg("d"),
+        py::arg("gathered") = py::none());
+    m.def(
+        "path_destinations",
+        [](const py::handle& batch, const std::vector<std::uint32_t>& local_base,
+           const std::vector<std::uint32_t>& local_mask, const std::vector<std::uint32_t>& inside_base,
+           const std::vector<std::uint32_t>& inside_mask) {
+            return per_packet<std::uint8_t>(batch, py::none(), [&](const Packet* p, std::size_t n, std::uint8_t* o) {
+                path::classify_destinations(p, n, local_base, local_mask, inside_base, inside_mask, o);
+            });
+        },
+        py::arg("batch"), py::arg("local_base"), py::arg("local_mask"), py::arg("inside_base"), py::arg("inside_mask"));
 }
 
 }  // namespace hp::bind

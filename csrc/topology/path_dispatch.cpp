@@ -54,6 +54,27 @@ std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t*
                      std::size_t batch, std::uint8_t* verdict, std::int32_t* hop_out, std::uint64_t* counts,
                      std::size_t n_counts, std::int64_t* grouped, Groups& groups) {
     check(idx, n, batch);
+    groups.targets.clear(), groups.starts.assign(1, 0), groups.heads.clear(), groups.whole = false;
+    // The common case first, in a pass that only reads: every packet forwarded to one node.
+    const std::int64_t first = n ? (nxt ? nxt[0] : single) : -1;
+    bool uniform = first >= 0 && static_cast<std::size_t>(first) < nodes;
+    for (std::size_t lo = 0; lo < n && uniform; lo += 1024) {  // in blocks the compiler vectorises
+        const std::size_t hi = std::min(n, lo + 1024);
+        unsigned bad = 0;
+        for (std::size_t i = lo; i < hi; ++i) bad |= v[i];
+        if (nxt)
+            for (std::size_t i = lo; i < hi; ++i) bad |= static_cast<unsigned>(nxt[i] != first);
+        uniform = bad == 0;
+    }
+    if (uniform) {
+        counts[0] += n;
+        std::uint64_t head = ts[idx[0]];
+        if (!ordered)
+            for (std::size_t i = 1; i < n; ++i) head = std::min(head, ts[idx[i]]);
+        groups.targets.push_back(first), groups.starts.push_back(n), groups.heads.push_back(head);
+        groups.whole = true;
+        return n;
+    }
     constexpr std::uint64_t none = std::numeric_limits<std::uint64_t>::max();
     std::vector<std::size_t> per(nodes + 1, 0);
     std::vector<std::uint64_t> head(nodes, none);
@@ -73,7 +94,6 @@ std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t*
         const std::uint64_t t = ts[idx[i]];
         if (t < head[static_cast<std::size_t>(to)]) head[static_cast<std::size_t>(to)] = t;
     }
-    groups.targets.clear(), groups.starts.assign(1, 0), groups.heads.clear();
     for (std::size_t k = 0; k < nodes; ++k) {
         if (per[k + 1]) {
             groups.targets.push_back(static_cast<std::int64_t>(k));
@@ -81,6 +101,10 @@ std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t*
             groups.heads.push_back(head[k]);
         }
         per[k + 1] += per[k];  // now: where node k's group starts
+    }
+    if (groups.targets.size() == 1 && groups.starts.back() == n) {
+        groups.whole = true;  // all to one node: the caller hands on idx itself
+        return n;
     }
     // Second pass: each forwarded packet to its node's group, in order.
     for (std::size_t i = 0; i < n; ++i) {
@@ -109,13 +133,30 @@ void scatter(Packet* pk, std::size_t batch, const std::int64_t* idx, std::size_t
 }
 
 void move_on(Packet* pk, std::uint64_t* ts, std::uint64_t* delay, std::size_t batch, const std::int64_t* idx,
-             std::size_t n, const std::uint64_t* d) {
+             std::size_t n, const std::uint64_t* d, Packet* gathered) {
     check(idx, n, batch);
     for (std::size_t i = 0; i < n; ++i) {
         const auto k = static_cast<std::size_t>(idx[i]);
         ts[k] += d[i];
         pk[k].ts = ts[k];
         delay[k] += d[i];
+        if (gathered) gathered[i].ts += d[i];
+    }
+}
+
+void classify_destinations(const Packet* pk, std::size_t n, const std::vector<std::uint32_t>& local_base,
+                           const std::vector<std::uint32_t>& local_mask, const std::vector<std::uint32_t>& inside_base,
+                           const std::vector<std::uint32_t>& inside_mask, std::uint8_t* out) {
+    if (local_base.size() != local_mask.size() || inside_base.size() != inside_mask.size())
+        throw std::invalid_argument("each network needs a base and a mask");
+    auto in = [](std::uint32_t a, const std::vector<std::uint32_t>& base, const std::vector<std::uint32_t>& mask) {
+        for (std::size_t j = 0; j < base.size(); ++j)
+            if ((a & mask[j]) == base[j]) return true;
+        return false;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t a = pk[i].dst_ip;
+        out[i] = in(a, local_base, local_mask) ? 1 : in(a, inside_base, inside_mask) ? 0 : 2;
     }
 }
 

@@ -44,6 +44,7 @@ struct Groups {
     std::vector<std::int64_t> targets;  // the next nodes, in increasing order
     std::vector<std::size_t> starts;    // group k is grouped[starts[k], starts[k+1])
     std::vector<std::uint64_t> heads;   // each group's earliest ts
+    bool whole = false;                 // one group holds every packet, in idx's order: grouped is not written
 };
 
 // After node `hop` decided packets `idx` (verdict v, next node nxt, or `single` for all
@@ -60,8 +61,15 @@ std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t*
 void gather(const Packet* pk, std::size_t batch, const std::int64_t* idx, std::size_t n, Packet* out);
 void scatter(Packet* pk, std::size_t batch, const std::int64_t* idx, std::size_t n, const Packet* in);
 
-// pk[idx[i]].ts, ts[idx[i]] and delay[idx[i]] moved on by d[i].
+// pk[idx[i]].ts, ts[idx[i]] and delay[idx[i]] moved on by d[i]; so is gathered[i].ts, the same
+// packets gathered, unless null.
 void move_on(Packet* pk, std::uint64_t* ts, std::uint64_t* delay, std::size_t batch, const std::int64_t* idx,
-             std::size_t n, const std::uint64_t* d);
+             std::size_t n, const std::uint64_t* d, Packet* gathered);
+
+// Where each packet's destination is: 1 in `local` (answered at the interface), else 0 in
+// `inside` (the network's VPCs), else 2 (beyond the region). Networks as (base, mask).
+void classify_destinations(const Packet* pk, std::size_t n, const std::vector<std::uint32_t>& local_base,
+                           const std::vector<std::uint32_t>& local_mask, const std::vector<std::uint32_t>& inside_base,
+                           const std::vector<std::uint32_t>& inside_mask, std::uint8_t* out);
 
 }  // namespace hp::path

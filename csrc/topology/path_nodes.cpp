@@ -145,7 +145,7 @@ void route(const Tables& t, const State& s, const std::vector<Route>& routes, st
         std::int64_t to = -1, then = -1, subnet = -1;
         bool sets_then = false;
         // A load balancer's target answering one of its flows: the reply goes back through the node.
-        const std::int64_t b = s.via[p];
+        const std::int64_t b = s.via ? s.via[p] : -1;
         if (b >= 0) {
             if (static_cast<std::size_t>(b) >= t.lb_node_next.size()) throw std::invalid_argument("via: no such node");
             const auto q = static_cast<std::size_t>(b);

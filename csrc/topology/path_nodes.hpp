@@ -63,7 +63,7 @@ struct State {
     std::uint8_t* lookups;
     bool* leaving;
     bool* entering;
-    const std::int64_t* via;  // a target's reply to a flow of load balancer node via[p], or -1
+    const std::int64_t* via;  // a target's reply to a flow of load balancer node via[p], or -1 (null: none)
 };
 
 // Each node: the packets idx[0..n), a verdict and a next node each.

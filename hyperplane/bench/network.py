@@ -148,7 +148,7 @@ def _alone(node: P.Node, b: Batch) -> Callable[[Batch], object]:
     n = len(b)
     idx = np.arange(n, dtype=np.int64)
     then, from_subnet = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-    lookups, via = np.zeros(n, dtype=np.uint8), np.full(n, -1, dtype=np.int64)
+    lookups, via = np.zeros(n, dtype=np.uint8), np.zeros(0, dtype=np.int64)  # no load balancers
     public = np.isin(b["src_ip"], rt.pub_keys)  # from a NAT gateway's address: on the way out
     leaving = public if isinstance(node, P.InternetNode) else np.zeros(n, dtype=np.bool_)
     entering = ~public if isinstance(node, P.IgwNode) else np.zeros(n, dtype=np.bool_)

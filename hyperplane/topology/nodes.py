@@ -47,7 +47,7 @@ RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "nlb", "igw",
 class Run:
     """One call's packets and their per-packet state."""
 
-    def __init__(self, batch: Batch, out: Batch | None) -> None:
+    def __init__(self, batch: Batch, out: Batch | None, load_balancers: bool) -> None:
         n = len(batch)
         if out is None:
             self.pk = batch.copy()
@@ -60,14 +60,18 @@ class Run:
         self.verdict = np.full(n, PENDING, dtype=np.uint8)
         self.hop = np.full(n, -1, dtype=np.int32)
         self.delay = np.zeros(n, dtype=np.uint64)
-        self.then = np.full(n, -1, dtype=np.int64)
-        self.from_subnet = np.full(n, -1, dtype=np.int64)
+        self.then = np.empty(n, dtype=np.int64)
+        """Where a packet goes after the ACL in it is routed to: written by the hop that routes it
+        there (a route table, an internet gateway) before the ACL reads it."""
+        self.from_subnet = np.empty(n, dtype=np.int64)
+        """The subnet a packet was routed from (-1: from the internet), written as ``then`` is."""
         self.lookups = np.zeros(n, dtype=np.uint8)
         self.leaving = np.zeros(n, dtype=np.bool_)
         self.entering = np.zeros(n, dtype=np.bool_)
-        self.via = np.full(n, -1, dtype=np.int64)
-        """A target's reply to a load balancer flow: the row of the node the flow came through."""
-        self.lb_port = np.zeros(n, dtype=np.uint16)
+        self.via = np.full(n if load_balancers else 0, -1, dtype=np.int64)
+        """A target's reply to a load balancer flow: the row of the node the flow came through (an
+        empty array in a network without load balancers)."""
+        self.lb_port = np.zeros(n if load_balancers else 0, dtype=np.uint16)
         """... and the listener's port it came to."""
         self.cached: tuple[I64, Batch] | None = None
         """A node's packets as it hands them all to one next node, with their indices (see gather)."""
@@ -158,39 +162,34 @@ class EniNode(Node):
         if not self.out:
             _core.path_move_on(r.pk, r.ts, r.delay, idx, d)
             return v, -1
-        dst = p["dst_ip"]
-        local = _in(_LINK_LOCAL, dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
-        scope = self.rt.scope_allowance(self.eni)
+        rt, vpcs = self.rt, self.rt.net.vpcs
+        resolver = Cidr(self.eni.subnet.vpc.resolver, 32)
+        where = _core.path_destinations(p, [_LINK_LOCAL.base, resolver.base], [_LINK_LOCAL.mask, resolver.mask],
+                                        [v.cidr.base for v in vpcs], [v.cidr.mask for v in vpcs])
+        local = where == 1  # to link-local services: the card answers them
+        _core.path_move_on(r.pk, r.ts, r.delay, idx, d, p)  # p moves on with them
+        scope = rt.scope_allowance(self.eni)
         current = True  # whether p holds the packets as they leave
-        away = np.zeros(0, dtype=np.bool_)
         if scope is not None:
             # Beyond the region (every address outside the network's VPCs): the type's aggregate
             # ceiling for that scope, as a second allowance after the interface's own.
-            away = (v == FWD) & ~local
-            for vpc in self.rt.net.vpcs:
-                away &= ~_in(vpc.cidr, dst)
-        moved = p["ts"] + d
-        if away.any() and away.all() and not bool((moved[1:] < moved[:-1]).any()):
-            p["ts"] = moved
-            res2 = scope.process(p)  # type: ignore[union-attr]
-            v, d = res2.verdict, d + res2.delay_ns
-            p["ts"] += res2.delay_ns
-            _core.path_move_on(r.pk, r.ts, r.delay, idx, d)
-        else:
-            p["ts"] = moved
-            _core.path_move_on(r.pk, r.ts, r.delay, idx, d)
-            if away.any():
+            away = (where == 2) & (v == FWD)
+            ts = p["ts"]
+            if away.all() and not bool((ts[1:] < ts[:-1]).any()):
+                res2 = scope.process(p)
+                v = res2.verdict
+                if res2.delay_ns.any():
+                    _core.path_move_on(r.pk, r.ts, r.delay, idx, res2.delay_ns, p)
+            elif away.any():
                 pos = np.flatnonzero(away)
-                ts = moved[pos]
-                if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
-                    pos = pos[np.argsort(ts, kind="stable")]
-                sel = idx[pos]
-                res2 = scope.process(p[pos])  # type: ignore[union-attr]
-                _core.path_move_on(r.pk, r.ts, r.delay, sel, res2.delay_ns)
+                if bool((ts[pos][1:] < ts[pos][:-1]).any()):  # queueing may have reordered them
+                    pos = pos[np.argsort(ts[pos], kind="stable")]
+                res2 = scope.process(p[pos])
+                _core.path_move_on(r.pk, r.ts, r.delay, idx[pos], res2.delay_ns)
                 v = v.copy()
                 v[pos] = res2.verdict
                 current = False
-        sg = int(self.rt.sg_out[self.rt.eni_index[self.eni.id]])
+        sg = int(rt.sg_out[rt.eni_index[self.eni.id]])
         if not local.any():
             if current:
                 r.cached = (idx, p)  # the security groups take these packets next, as they are
@@ -223,15 +222,23 @@ class SgNode(Node):
                 marked = sub is p
                 sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
             cv = rt.tracker(self.eni).process(sub).verdict
+            if sub is p and not marked and not cv.any():  # all allowed, tracked and forwarded
+                return self._next(r, idx, p, cv)
             a = allowed[tracked]
             tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
                           np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
             v[tracked] = tv
+        return self._next(r, idx, p if not marked else None, v)
+
+    def _next(self, r: Run, idx: I64, p: Batch | None, v: V) -> tuple[V, int]:
+        """Out: to the subnet's ACL out. In: to the interface's way in, with the packets ``p`` as
+        they are (None when the node changed their flags) for it to take as they are."""
+        rt = self.rt
         if self.out:
             return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]])
-        if not marked:
-            r.cached = (idx, p)  # the interface's way in takes these packets next, as they are
-        return v, int(rt.ena_in[k])
+        if p is not None:
+            r.cached = (idx, p)
+        return v, int(rt.ena_in[rt.eni_index[self.eni.id]])
 
 
 class AclNode(Node):

@@ -357,7 +357,7 @@ class Runtime:
             if not out.flags.writeable or not out.flags.c_contiguous:
                 raise ValueError("out must be writable and C-contiguous")
         self.compile()
-        r = Run(batch, out)
+        r = Run(batch, out, len(self.lbt_keys) > 0)
         # Per node, the parts pending there, each with whether it is known to be in time order (what
         # a node that delays nothing hands on keeps the order it was taken in).
         pending: list[list[tuple[I64, bool]]] = [[] for _ in self.nodes]
