@@ -82,14 +82,14 @@ class Run:
 
 
 def gather(r: Run, idx: I64) -> Batch:
-    """The packets ``idx`` as a contiguous batch (one pass in the core), or the batch the node before
-    handed on with these very indices (``Run.cached``): a packet is pending at one node only, so
-    nothing else has written it since."""
+    """The packets ``idx`` as a contiguous batch (one pass in the core), or the batch a node before
+    left in ``Run.cached`` with these very indices: a packet is pending at one node only, and the
+    nodes between handed the same indices on whole without writing the packets (a node that writes
+    them keeps the batch as they are, or drops it)."""
     if r.cached is not None and r.cached[0] is idx:
-        out = r.cached[1]
-        r.cached = None
-        return out
-    out = _core.path_gather(r.pk, idx)
+        return r.cached[1]
+    out: Batch = _core.path_gather(r.pk, idx)
+    r.cached = (idx, out)
     return out
 
 
@@ -160,7 +160,7 @@ class EniNode(Node):
         res = iface.process(p)
         v, d = res.verdict, res.delay_ns  # a dropped packet's delay is 0
         if not self.out:
-            _core.path_move_on(r.pk, r.ts, r.delay, idx, d)
+            _core.path_move_on(r.pk, r.ts, r.delay, idx, d, p)
             return v, -1
         rt, vpcs = self.rt, self.rt.net.vpcs
         resolver = Cidr(self.eni.subnet.vpc.resolver, 32)
@@ -169,7 +169,6 @@ class EniNode(Node):
         local = where == 1  # to link-local services: the card answers them
         _core.path_move_on(r.pk, r.ts, r.delay, idx, d, p)  # p moves on with them
         scope = rt.scope_allowance(self.eni)
-        current = True  # whether p holds the packets as they leave
         if scope is not None:
             # Beyond the region (every address outside the network's VPCs): the type's aggregate
             # ceiling for that scope, as a second allowance after the interface's own.
@@ -188,11 +187,9 @@ class EniNode(Node):
                 _core.path_move_on(r.pk, r.ts, r.delay, idx[pos], res2.delay_ns)
                 v = v.copy()
                 v[pos] = res2.verdict
-                current = False
+                r.cached = None  # p no longer holds these packets as they are
         sg = int(rt.sg_out[rt.eni_index[self.eni.id]])
         if not local.any():
-            if current:
-                r.cached = (idx, p)  # the security groups take these packets next, as they are
             return v, sg
         return v, np.where(local, -1, sg).astype(np.int64)
 
@@ -215,29 +212,27 @@ class SgNode(Node):
         allowed = found >= 0
         tracked = ~(untracked(other, p["proto"], anywhere) & allowed)
         v = np.full(len(idx), FWD, dtype=np.uint8)
-        marked = False  # whether p's flags were changed (then p is no longer the packets as they are)
         if tracked.any():
             sub = p if tracked.all() else p[tracked]
-            if not allowed.all():
-                marked = sub is p
+            marked = not allowed.all()
+            if marked:
+                if sub is p:
+                    r.cached = None  # p's flags are about to differ from the packets'
                 sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
             cv = rt.tracker(self.eni).process(sub).verdict
-            if sub is p and not marked and not cv.any():  # all allowed, tracked and forwarded
-                return self._next(r, idx, p, cv)
+            if sub is p and not marked and not cv.any():  # all allowed and tracked, all forwarded
+                return self._next(cv)
             a = allowed[tracked]
             tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
                           np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
             v[tracked] = tv
-        return self._next(r, idx, p if not marked else None, v)
+        return self._next(v)
 
-    def _next(self, r: Run, idx: I64, p: Batch | None, v: V) -> tuple[V, int]:
-        """Out: to the subnet's ACL out. In: to the interface's way in, with the packets ``p`` as
-        they are (None when the node changed their flags) for it to take as they are."""
+    def _next(self, v: V) -> tuple[V, int]:
+        """Out: to the subnet's ACL out. In: to the interface's way in."""
         rt = self.rt
         if self.out:
             return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]])
-        if p is not None:
-            r.cached = (idx, p)
         return v, int(rt.ena_in[rt.eni_index[self.eni.id]])
 
 
@@ -382,6 +377,7 @@ class IgwNode(Node):
         self.vpc: Vpc = igw.vpc
 
     def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+        r.cached = None  # it rewrites addresses in the packets themselves
         v, nxt = _core.path_internet_gateway(self.rt.tables, idx, *r.state())
         return v, nxt
 
