@@ -238,6 +238,7 @@ def path_dispatch(
     idx: npt.NDArray[np.int64],
     v: npt.NDArray[np.uint8],
     nxt: npt.NDArray[np.int64] | int,
+    indirect: bool,
     hop: int,
     nodes: int,
     ts: npt.NDArray[np.uint64],

@@ -207,8 +207,8 @@ void register_path(py::module_& m) {
         py::arg("parts"), py::arg("ordered"), py::arg("ts"));
     m.def(
         "path_dispatch",
-        [](const py::handle& idx_obj, const py::handle& v_obj, const py::handle& nxt_obj, std::int32_t hop,
-           std::size_t nodes, const py::handle& ts_obj, bool ordered, const py::handle& verdict_obj,
+        [](const py::handle& idx_obj, const py::handle& v_obj, const py::handle& nxt_obj, bool indirect,
+           std::int32_t hop, std::size_t nodes, const py::handle& ts_obj, bool ordered, const py::handle& verdict_obj,
            const py::handle& hop_obj, const py::handle& counts_obj) {
             auto idx = vector_of<std::int64_t>(idx_obj, "idx");
             const std::size_t n = size_of(idx);
@@ -221,13 +221,14 @@ void register_path(py::module_& m) {
                 single = nxt_obj.cast<std::int64_t>();
             } else {
                 nxt = vector_of<std::int64_t>(nxt_obj, "nxt");
-                same_size(nxt, n, "nxt");
+                if (!indirect) same_size(nxt, n, "nxt");
             }
             auto ts = vector_of<std::uint64_t>(ts_obj, "ts");
             auto verdict = vector_of<std::uint8_t>(verdict_obj, "verdict", true);
             auto hops = vector_of<std::int32_t>(hop_obj, "hop_out", true);
             auto counts = vector_of<std::uint64_t>(counts_obj, "counts", true);
             const std::size_t batch = size_of(ts);
+            if (!one && indirect) same_size(nxt, batch, "nxt");
             same_size(verdict, batch, "verdict"), same_size(hops, batch, "hop_out");
             same_size(counts, kVerdictCount, "counts");
             py::array_t<std::int64_t> grouped(static_cast<py::ssize_t>(n));
@@ -235,9 +236,10 @@ void register_path(py::module_& m) {
             std::size_t m_grouped = 0;
             {
                 py::gil_scoped_release release;
-                m_grouped = path::dispatch(idx.data(), n, v.data(), one ? nullptr : nxt.data(), single, hop, nodes,
-                                           ts.data(), ordered, batch, verdict.mutable_data(), hops.mutable_data(),
-                                           counts.mutable_data(), kVerdictCount, grouped.mutable_data(), g);
+                m_grouped =
+                    path::dispatch(idx.data(), n, v.data(), one ? nullptr : nxt.data(), single, indirect, hop, nodes,
+                                   ts.data(), ordered, batch, verdict.mutable_data(), hops.mutable_data(),
+                                   counts.mutable_data(), kVerdictCount, grouped.mutable_data(), g);
             }
             if (g.whole)
                 grouped = idx;  // every packet to one node, in order: the same indices
@@ -246,8 +248,8 @@ void register_path(py::module_& m) {
             return py::make_tuple(grouped, py::array(py::cast(g.targets)), py::array(py::cast(g.starts)),
                                   py::array(py::cast(g.heads)));
         },
-        py::arg("idx"), py::arg("v"), py::arg("nxt"), py::arg("hop"), py::arg("nodes"), py::arg("ts"),
-        py::arg("ordered"), py::arg("verdict"), py::arg("hop_out"), py::arg("counts"));
+        py::arg("idx"), py::arg("v"), py::arg("nxt"), py::arg("indirect"), py::arg("hop"), py::arg("nodes"),
+        py::arg("ts"), py::arg("ordered"), py::arg("verdict"), py::arg("hop_out"), py::arg("counts"));
     m.def(
         "path_gather",
         [](const py::handle& pk_obj, const py::handle& idx_obj) {

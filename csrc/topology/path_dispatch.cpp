@@ -50,20 +50,23 @@ void order(const std::vector<Part>& parts, const std::uint64_t* ts, std::size_t 
 }
 
 std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t* v, const std::int64_t* nxt,
-                     std::int64_t single, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts, bool ordered,
-                     std::size_t batch, std::uint8_t* verdict, std::int32_t* hop_out, std::uint64_t* counts,
-                     std::size_t n_counts, std::int64_t* grouped, Groups& groups) {
+                     std::int64_t single, bool indirect, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts,
+                     bool ordered, std::size_t batch, std::uint8_t* verdict, std::int32_t* hop_out,
+                     std::uint64_t* counts, std::size_t n_counts, std::int64_t* grouped, Groups& groups) {
     check(idx, n, batch);
     groups.targets.clear(), groups.starts.assign(1, 0), groups.heads.clear(), groups.whole = false;
     // The common case first, in a pass that only reads: every packet forwarded to one node.
-    const std::int64_t first = n ? (nxt ? nxt[0] : single) : -1;
+    auto next_of = [&](std::size_t i) { return nxt ? nxt[indirect ? static_cast<std::size_t>(idx[i]) : i] : single; };
+    const std::int64_t first = n ? next_of(0) : -1;
     bool uniform = first >= 0 && static_cast<std::size_t>(first) < nodes;
     for (std::size_t lo = 0; lo < n && uniform; lo += 1024) {  // in blocks the compiler vectorises
         const std::size_t hi = std::min(n, lo + 1024);
         unsigned bad = 0;
         for (std::size_t i = lo; i < hi; ++i) bad |= v[i];
-        if (nxt)
+        if (nxt && !indirect)
             for (std::size_t i = lo; i < hi; ++i) bad |= static_cast<unsigned>(nxt[i] != first);
+        else if (nxt)
+            for (std::size_t i = lo; i < hi; ++i) bad |= static_cast<unsigned>(nxt[idx[i]] != first);
         uniform = bad == 0;
     }
     if (uniform) {
@@ -82,7 +85,7 @@ std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t*
     for (std::size_t i = 0; i < n; ++i) {
         if (v[i] >= n_counts) throw std::invalid_argument("verdict " + std::to_string(v[i]) + " is not a verdict");
         ++counts[v[i]];
-        const std::int64_t to = nxt ? nxt[i] : single;
+        const std::int64_t to = next_of(i);
         if (v[i] != 0 || to < 0) {
             verdict[idx[i]] = v[i];
             hop_out[idx[i]] = hop;
@@ -108,7 +111,7 @@ std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t*
     }
     // Second pass: each forwarded packet to its node's group, in order.
     for (std::size_t i = 0; i < n; ++i) {
-        const std::int64_t to = nxt ? nxt[i] : single;
+        const std::int64_t to = next_of(i);
         if (v[i] == 0 && to >= 0) grouped[per[static_cast<std::size_t>(to)]++] = idx[i];
     }
     return groups.starts.back();

@@ -50,13 +50,14 @@ struct Groups {
 // After node `hop` decided packets `idx` (verdict v, next node nxt, or `single` for all
 // when nxt is null): a packet whose verdict is not forward, or whose next node is < 0,
 // is done (verdict[idx] = v, hop_out[idx] = hop); the others go to `grouped`, grouped by
-// next node (< nodes) in their order. counts[v] counts every packet. `ordered`: idx is in
+// next node (< nodes) in their order. `indirect`: nxt is per packet of the batch (the next node
+// of idx[i] is nxt[idx[i]]). counts[v] counts every packet. `ordered`: idx is in
 // order of ts (then each group's head is its first packet's). Returns how many packets were
 // grouped.
 std::size_t dispatch(const std::int64_t* idx, std::size_t n, const std::uint8_t* v, const std::int64_t* nxt,
-                     std::int64_t single, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts, bool ordered,
-                     std::size_t batch, std::uint8_t* verdict, std::int32_t* hop_out, std::uint64_t* counts,
-                     std::size_t n_counts, std::int64_t* grouped, Groups& groups);
+                     std::int64_t single, bool indirect, std::int32_t hop, std::size_t nodes, const std::uint64_t* ts,
+                     bool ordered, std::size_t batch, std::uint8_t* verdict, std::int32_t* hop_out,
+                     std::uint64_t* counts, std::size_t n_counts, std::int64_t* grouped, Groups& groups);
 
 void gather(const Packet* pk, std::size_t batch, const std::int64_t* idx, std::size_t n, Packet* out);
 void scatter(Packet* pk, std::size_t batch, const std::int64_t* idx, std::size_t n, const Packet* in);

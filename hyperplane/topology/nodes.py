@@ -41,6 +41,14 @@ MAX_ROUTE_LOOKUPS = 4
 """The longest path the model has looks a route up three times (instance → NAT gateway → internet
 gateway, or back); a packet looked up more often is in a loop (``DROP_LOOP``)."""
 
+class Then:
+    """A node's next nodes as each packet's own ``Run.then`` (what the hop that routed it there set)."""
+
+
+THEN = Then()
+Next = I64 | int | Then
+"""Where a node's packets go: a node per packet, one node for all (-1: arrived), or ``THEN``."""
+
 RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "nlb", "igw", "internet", "acl-in", "sg-in", "ena-in")
 
 
@@ -100,7 +108,7 @@ def scatter(r: Run, idx: I64, batch: Batch) -> None:
 
 class Node(ABC):
     """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
-    node it goes to next (-1: it has arrived), as an array or, when it is the same for all, an int."""
+    node it goes to next (-1: it has arrived), as an array, an int when the same for all, or ``THEN``."""
 
     kind = "source"
     delays = False
@@ -112,7 +120,7 @@ class Node(ABC):
         self.counts = np.zeros(NV, dtype=np.uint64)
 
     @abstractmethod
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         """Decide for the packets ``idx`` (see the class)."""
 
 
@@ -138,7 +146,7 @@ class SourceNode(Node):
 
     kind = "source"
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         v, nxt = _core.path_source(self.rt.tables, idx, *r.state())
         return v, nxt
 
@@ -154,7 +162,7 @@ class EniNode(Node):
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         iface = self.rt.interface(self.eni, self.out)
         p = gather(r, idx)
         res = iface.process(p)
@@ -203,7 +211,7 @@ class SgNode(Node):
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         rt, k = self.rt, self.rt.eni_index[self.eni.id]
         rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if self.out else (rt.sg_ingress[k], rt.sg_egress[k])
         p = gather(r, idx)
@@ -245,11 +253,11 @@ class AclNode(Node):
         super().__init__(rt, f"{subnet.id}/{self.kind}")
         self.subnet, self.out = subnet, out
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         rt, s = self.rt, self.subnet
         acl = s.network_acl
         entries = acl.egress if self.out else acl.ingress
-        nxt: I64 | int = int(rt.route[rt.subnet_index[s.id]]) if self.out else r.then[idx]
+        nxt: Next = int(rt.route[rt.subnet_index[s.id]]) if self.out else THEN
         if entries and entries[0].allow and entries[0].match == ALLOW_ALL:
             return np.zeros(len(idx), dtype=np.uint8), nxt  # its first rule allows everything
         pk = r.pk
@@ -269,7 +277,7 @@ class RouteNode(Node):
         super().__init__(rt, f"{subnet.id}/{subnet.route_table.id}")
         self.subnet = subnet
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         rt = self.rt
         me = rt.subnet_index[self.subnet.id]
         if len(rt.lbt_keys):
@@ -320,7 +328,7 @@ class NatNode(Node):
         super().__init__(rt, g.id)
         self.g = g
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         p = gather(r, idx)
         res = self.rt.nat_stage(self.g).process(p, out=p)  # translated in place, then back
         scatter(r, idx, p)
@@ -341,7 +349,7 @@ class NlbNode(Node):
         super().__init__(rt, lb.id)
         self.lb = lb
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         rt = self.rt
         p = gather(r, idx)
         node = _lookup(rt.lbn_keys, rt.lbn_index, p["dst_ip"])
@@ -376,7 +384,7 @@ class IgwNode(Node):
         super().__init__(rt, igw.id)
         self.vpc: Vpc = igw.vpc
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         r.cached = None  # it rewrites addresses in the packets themselves
         v, nxt = _core.path_internet_gateway(self.rt.tables, idx, *r.state())
         return v, nxt
@@ -388,6 +396,6 @@ class InternetNode(Node):
 
     kind = "internet"
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         v, nxt = _core.path_internet(self.rt.tables, idx, *r.state())
         return v, nxt

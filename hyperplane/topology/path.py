@@ -53,6 +53,7 @@ from hyperplane.topology.nodes import (
     Run,
     SgNode,
     SourceNode,
+    Then,
     V,
 )
 from hyperplane.topology.resources import InternetGateway, LoadBalancerResource, NatGatewayResource, NetworkInterface
@@ -389,7 +390,8 @@ class Runtime:
                 continue
             # The rest: the done get their verdict and hop, the others are grouped by next node.
             grouped, targets, starts, heads = _core.path_dispatch(
-                idx, v, nxt, nid, nodes, r.ts, ordered, r.verdict, r.hop, node.counts
+                idx, v, r.then if isinstance(nxt, Then) else nxt, isinstance(nxt, Then), nid, nodes, r.ts, ordered, r.verdict,
+                r.hop, node.counts
             )
             for k, t in enumerate(targets.tolist()):
                 pending[t].append((grouped[starts[k]:starts[k + 1]], ordered))

@@ -32,7 +32,7 @@ TEST(PathDispatch, GroupsByNextNodeAndWritesTheDone) {
     std::vector<std::uint64_t> counts(16, 0);
     std::vector<std::int64_t> grouped(5);
     path::Groups g;
-    const std::size_t m = path::dispatch(idx.data(), 5, v.data(), nxt.data(), -1, 3, 4, ts.data(), true, 5,
+    const std::size_t m = path::dispatch(idx.data(), 5, v.data(), nxt.data(), -1, false, 3, 4, ts.data(), true, 5,
                                          verdict.data(), hop.data(), counts.data(), counts.size(), grouped.data(), g);
     ASSERT_EQ(m, 3u);
     EXPECT_EQ(g.targets, (std::vector<std::int64_t>{1, 2}));
@@ -45,13 +45,18 @@ TEST(PathDispatch, GroupsByNextNodeAndWritesTheDone) {
     EXPECT_FALSE(g.whole);
     // All forwarded to one node: handed on whole.
     const std::vector<std::uint8_t> ok(5, 0);
-    path::dispatch(idx.data(), 5, ok.data(), nullptr, 2, 3, 4, ts.data(), true, 5, verdict.data(), hop.data(),
+    path::dispatch(idx.data(), 5, ok.data(), nullptr, 2, false, 3, 4, ts.data(), true, 5, verdict.data(), hop.data(),
                    counts.data(), counts.size(), grouped.data(), g);
     EXPECT_TRUE(g.whole);
     EXPECT_EQ(g.targets, (std::vector<std::int64_t>{2}));
+    // Next nodes per packet of the batch (`indirect`): packet idx[i]'s is then[idx[i]].
+    const std::vector<std::int64_t> some = {3, 4}, then = {0, 0, 0, 1, 2};
+    path::dispatch(some.data(), 2, ok.data(), then.data(), -1, true, 3, 4, ts.data(), true, 5, verdict.data(),
+                   hop.data(), counts.data(), counts.size(), grouped.data(), g);
+    EXPECT_EQ(g.targets, (std::vector<std::int64_t>{1, 2}));
     const std::vector<std::int64_t> far = {0, 9, 0, 0, 0};
-    EXPECT_THROW(path::dispatch(idx.data(), 5, v.data(), far.data(), -1, 3, 4, ts.data(), true, 5, verdict.data(),
-                                hop.data(), counts.data(), counts.size(), grouped.data(), g),
+    EXPECT_THROW(path::dispatch(idx.data(), 5, v.data(), far.data(), -1, false, 3, 4, ts.data(), true, 5,
+                                verdict.data(), hop.data(), counts.data(), counts.size(), grouped.data(), g),
                  std::invalid_argument);
 }
 
