@@ -4,10 +4,11 @@ stages run alone on the same packets, in the same run.
 The path is an instance's interface → its security groups → its subnet's ACL and route table → a
 NAT gateway in the public subnet → the internet gateway, and back, over ``connections`` established
 TCP connections. One recorded pass of the path captures the packets every node took; the
-``network.stages`` round then calls each node's stage directly on those packets (the ENA interface,
-the security groups' rule match and ConnTrack, the ACL's rule match, the route lookup, the NAT
-gateway, the internet gateway's address lookup), with no scheduling, gathering or scattering. The
-ratio of the two is what hop dispatch costs. Each round moves the packets' time on by a window, so
+``network.stages`` round then makes each node's own call into the engine directly on those packets,
+as the node makes it (the ENA interfaces, the security groups' rule match and ConnTrack, the NAT
+gateway translating in place, the core's route-table, internet-gateway, internet and source
+kernels; nothing for an ACL whose first rule allows everything, as the node does nothing), with no
+scheduling, gathering or scattering. The ratio of the two is what hop dispatch costs. Each round moves the packets' time on by a window, so
 the stages' state (allowances, timeouts) sees the same traffic every round.
 """
 
