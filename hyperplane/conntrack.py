@@ -8,8 +8,6 @@ See ``docs/conntrack.md`` for the state machine and the timeouts.
 
 from __future__ import annotations
 
-import enum
-import secrets
 from dataclasses import dataclass, fields
 from typing import NamedTuple
 
@@ -20,8 +18,8 @@ from hyperplane import _core
 from hyperplane.counters import CONNTRACK_EVENTS
 from hyperplane.locking import serialised
 from hyperplane.packets import Batch
-from hyperplane.stage import ShardedStage, default_threads
-from hyperplane.verdict import packet_counters
+from hyperplane.stage import ShardedStage, default_threads, draw_seed
+from hyperplane.verdict import CodeEnum, packet_counters
 
 FLOW_DTYPE: np.dtype[np.void] = _core.FLOW_DTYPE
 """One row of :meth:`ConnTrack.flows`: both tuples, state, times, packets and bytes per direction."""
@@ -37,8 +35,11 @@ def flow_hash(batch: Batch, key: bytes, *, out: npt.NDArray[np.uint64] | None = 
     return _core.flow_hash(batch, key, out)
 
 
-class TcpState(enum.IntEnum):
-    """Linux conntrack's TCP states: the connection as seen from the middle of the path."""
+class TcpState(CodeEnum):
+    """Linux conntrack's TCP states: the connection as seen from the middle of the path.
+
+    ``print(hp.TcpState(3))`` prints ``ESTABLISHED``; ``hp.TcpState.names(flows["state"])``
+    names a whole column. UDP and ICMP connections hold ``NONE``."""
 
     NONE = 0
     SYN_SENT = 1
@@ -127,14 +128,17 @@ class ProcessResult(NamedTuple):
 class ConnTrack(ShardedStage[_core.ConnTrack]):
     """A connection tracker with room for ``capacity`` connections.
 
-    ``queues`` shards the table by each packet's RSS queue (a symmetric Toeplitz
-    key, so both directions meet); each shard holds ``capacity / queues``.
-    ``threads`` (default: the machine's cores, at most ``queues``) only changes
-    the speed, never a result. ``loose`` picks up TCP connections mid-stream on
-    a bare ACK, as Linux does by default; with ``loose=False`` such packets are
-    invalid. ``early_drop`` lets a new connection evict the oldest unconfirmed
-    one near it when the table is full, as Linux does under SYN floods. ``seed``
-    fixes the table's hash key (default: a fresh random key).
+    - ``capacity``: connections held at once, over all shards.
+    - ``queues``: shards (RSS queues, 1..128); the table is sharded by each packet's RSS queue
+      (a symmetric Toeplitz key, so both directions meet) and each shard holds ``capacity / queues``.
+    - ``timeouts``: idle timeouts in seconds by state and protocol (default :meth:`Timeouts.linux`).
+    - ``loose``: pick up TCP connections mid-stream on a bare ACK, as Linux does by default;
+      with ``loose=False`` such packets are invalid.
+    - ``early_drop``: let a new connection evict the oldest unconfirmed one near it when the
+      table is full, as Linux does under SYN floods.
+    - ``threads``: worker threads (default: the machine's cores); speed only, never a result.
+    - ``seed``: an integer fixing the table's hash key; without one a seed is drawn and kept in
+      :attr:`seed` (shown in the ``repr``), so passing it back replays the run exactly.
     """
 
     def __init__(
@@ -156,10 +160,12 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         if not isinstance(self.timeouts, Timeouts):
             raise TypeError(f"timeouts must be a hyperplane.Timeouts, not {type(timeouts).__name__}")
         self.threads = default_threads() if threads is None else threads
+        self.loose, self.early_drop = bool(loose), bool(early_drop)
         cfg = _core.ConnTrackConfig()
         cfg.capacity, cfg.queues, cfg.loose, cfg.early_drop = capacity, queues, loose, early_drop
         cfg.timeouts_ns = self.timeouts.as_ns()
-        self._hash_key = secrets.token_bytes(32) if seed is None else np.random.default_rng(seed).bytes(32)
+        self.seed = draw_seed(seed)
+        self._hash_key = np.random.default_rng(self.seed).bytes(32)
         cfg.hash_key = self._hash_key
         self._core = _core.ConnTrack(cfg)
 
@@ -176,15 +182,17 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
     def process(
         self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None
     ) -> ProcessResult:
-        """Track every packet of ``batch`` (in order of time). Nothing is rewritten: ``packets`` is
-        ``batch`` itself, or ``out`` holding a copy of it; ``verdict_out=`` reuses the verdict array
-        (docs/stages.md)."""
+        """Track every packet of ``batch`` (a batch of ``PACKET_DTYPE``, in order of ``ts``, ns).
+        Nothing is rewritten: ``packets`` is ``batch`` itself, or ``out`` holding a copy of it;
+        ``verdict_out=`` reuses the verdict array (docs/stages.md)."""
         packets, verdict = self._core.process(batch, out, verdict_out, self._threads)
         return ProcessResult(packets, verdict)
 
     @serialised
     def flows(self) -> npt.NDArray[np.void]:
-        """The connections held, as an array of :data:`FLOW_DTYPE` (``state`` is a :class:`TcpState`)."""
+        """The connections held, as an array of :data:`FLOW_DTYPE`: both tuples (host-order addresses),
+        ``state`` (a :class:`TcpState`), first and last packet time in ns, packets and IP bytes each
+        way. ``hp.tables.table(ct.flows())`` reads them as a table, ``hp.tables.to_pandas`` as a frame."""
         return self._core.flows()
 
     @property
@@ -213,4 +221,5 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         return out
 
     def __repr__(self) -> str:
-        return f"ConnTrack(capacity={self.capacity}, queues={self.queues}, live={len(self)})"
+        return (f"ConnTrack(capacity={self.capacity:_}, queues={self.queues}, loose={self.loose}, "
+                f"early_drop={self.early_drop}, seed={self.seed}, live={len(self):_})")

@@ -45,8 +45,9 @@ def health_changes(
 ) -> list[HealthChange]:
     """The balancer's view of each target with outages, up to ``until_ns``, in time order.
 
-    Checks run at ``first_check_ns + k * interval``; a check fails when it falls in
-    an outage of its target.
+    Checks run at ``first_check_ns + k * interval_s`` (packet time in ns; the interval in
+    seconds); a check fails when it falls in an outage of its target. The thresholds are
+    checks in a row.
     """
     if interval_s <= 0 or healthy_threshold < 1 or unhealthy_threshold < 1:
         raise ValueError("interval_s and the thresholds must be positive")

@@ -246,7 +246,8 @@ def maglev_reference(
 class Maglev:
     """A Maglev lookup table: ``Maglev(["10.0.0.1:80", "10.0.0.2:80"])``.
 
-    ``size`` is the number of slots, a prime larger than the number of backends
+    ``backends`` are names (any text, e.g. ``"ip:port"``); ``size`` is the table's number of
+    slots, a prime larger than the number of backends
     (the paper keeps it above 100 per backend: below, a ``UserWarning``);
     ``weights``, one positive integer per backend, make slot shares proportional.
     Everything indexes ``backends`` in the order given; backends take their turns

@@ -23,7 +23,6 @@ See ``docs/nat.md`` for sharding, port allocation near exhaustion and the metric
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -35,9 +34,11 @@ from hyperplane.conntrack import Timeouts
 from hyperplane.counters import NAT_METRICS
 from hyperplane.locking import serialised
 from hyperplane.packets import Batch
-from hyperplane.stage import MeteredStage, default_threads
+from hyperplane.stage import MeteredStage, default_threads, draw_seed
 
 CONNECTION_DTYPE: np.dtype[np.void] = _core.NAT_CONNECTION_DTYPE
+"""One row of :meth:`NatGateway.connections`: private, remote and public tuples, state, times,
+packets and bytes each way."""
 METRICS: list[str] = NAT_METRICS.names
 """CloudWatch's NAT gateway metrics, in the order of :attr:`NatGateway.metrics`."""
 
@@ -63,6 +64,13 @@ class ProcessResult(NamedTuple):
     """A :class:`~hyperplane.verdict.Verdict` per packet."""
 
 
+def _rates(limits: bool, max_pps: float | None, max_gbps: float | None) -> str:
+    """The rate limits in words, for the ``repr``."""
+    pps = f"{max_pps / 1e6:g} Mpps" if max_pps else f"{BASE_LIMITS[0] / 1e6:g}-{MAX_LIMITS[0] / 1e6:g} Mpps" if limits else ""
+    gbps = f"{max_gbps:g} Gbps" if max_gbps else f"{BASE_LIMITS[1]:g}-{MAX_LIMITS[1]:g} Gbps" if limits else ""
+    return ", ".join(r for r in (pps, gbps) if r) or "none"
+
+
 def _address(text: str, what: str) -> int:
     try:
         return int(ipaddress.IPv4Address(text))
@@ -73,19 +81,23 @@ def _address(text: str, what: str) -> int:
 class NatGateway(MeteredStage[_core.NatGateway]):
     """A NAT gateway with the public addresses ``public_ips`` (AWS allows up to 8).
 
-    ``private_cidrs`` are the networks whose sources are translated. ``capacity``
-    bounds the simultaneous connections (``DROP_TABLE_FULL`` beyond). ``queues``
-    shards the gateway as conntrack is; each shard owns a slice of every public
-    address's ports and enforces its share of the per-destination limit and of the
-    rate limits.
-
-    Rates, as AWS's gateway: it starts at ``BASE_LIMITS`` (1 Mpps, 5 Gbps), scales up under
-    sustained load to ``MAX_LIMITS`` (10 Mpps, 100 Gbps) and drops beyond (``DROP_RATE_LIMIT``);
-    how fast it scales is an estimate (``docs/nat.md``). ``max_pps``/``max_gbps`` instead fix a
-    cap that does not scale; ``limits=False`` removes every rate limit (the gateway as a pure
-    function). ``seed`` fixes port choice and the
-    table's hash key (default: fresh random ones). ``threads`` changes speed only.
-    ``beyond_aws=True`` accepts more than AWS's 8 public addresses, for studies past its quota.
+    - ``public_ips``: dotted IPv4 addresses the gateway translates to.
+    - ``private_cidrs``: the networks (CIDRs) whose sources are translated.
+    - ``capacity``: simultaneous connections held (``DROP_TABLE_FULL`` beyond).
+    - ``queues``: shards, as conntrack's (1..128); each shard owns a slice of every public
+      address's ports and enforces its share of the per-destination limit and of the rate limits.
+    - ``idle_timeout``: seconds a connection may idle (AWS: 350); ``timeouts`` instead sets
+      seconds per state and protocol (:class:`~hyperplane.conntrack.Timeouts`).
+    - ``per_destination``: simultaneous connections per public address and destination (55,000).
+    - Rates, as AWS's gateway: it starts at ``BASE_LIMITS`` (1 Mpps, 5 Gbps), scales up under
+      sustained load to ``MAX_LIMITS`` (10 Mpps, 100 Gbps) and drops beyond (``DROP_RATE_LIMIT``);
+      how fast it scales is an estimate (``docs/nat.md``). ``max_pps`` (packets per second) and
+      ``max_gbps`` (gigabits per second of IP bytes) instead fix a cap that does not scale;
+      ``limits=False`` removes every rate limit (the gateway as a pure function).
+    - ``beyond_aws=True`` accepts more than AWS's 8 public addresses, for studies past its quota.
+    - ``threads``: worker threads (default: the machine's cores); speed only, never a result.
+    - ``seed``: an integer fixing port choice and the table's hash key; without one a seed is
+      drawn and kept in :attr:`seed` (shown in the ``repr``), so passing it back replays the run.
     """
 
     metric_family = NAT_METRICS
@@ -142,7 +154,9 @@ class NatGateway(MeteredStage[_core.NatGateway]):
         self.public_ips = list(public_ips)
         self.timeouts = Timeouts.uniform(idle_timeout) if timeouts is None else timeouts
         self.threads = default_threads() if threads is None else threads
-        seed_value = secrets.randbits(64) if seed is None else seed
+        self.seed = seed_value = draw_seed(seed)
+        self.capacity, self.per_destination = capacity, per_destination
+        self._rates = _rates(limits, max_pps, max_gbps)
         cfg = _core.NatConfig()
         cfg.capacity, cfg.queues, cfg.seed = capacity, queues, seed_value
         cfg.timeouts_ns = self.timeouts.as_ns()
@@ -160,15 +174,21 @@ class NatGateway(MeteredStage[_core.NatGateway]):
     def process(
         self, batch: Batch, *, out: Batch | None = None, verdict_out: npt.NDArray[np.uint8] | None = None
     ) -> ProcessResult:
-        """Translate ``batch`` (in order of time). ``out=`` (which may be ``batch`` itself) and
+        """Translate ``batch`` (a batch of ``PACKET_DTYPE``, in order of ``ts``, ns). ``out=`` (which may be ``batch`` itself) and
         ``verdict_out=`` reuse memory."""
         packets, verdict = self._core.process(batch, out, verdict_out, self._threads)
         return ProcessResult(packets, verdict)
 
     @serialised
     def connections(self) -> npt.NDArray[np.void]:
-        """Live connections: private, remote and public tuples, state, first/last ts, packets and bytes."""
+        """Live connections, as an array of ``CONNECTION_DTYPE``: private, remote and public tuples
+        (host-order addresses), ``state`` (a :class:`~hyperplane.conntrack.TcpState` for TCP), first
+        and last packet time in ns, packets and IP bytes each way. ``hp.tables.table(nat.connections())``
+        reads them as a table (dotted addresses, names), ``hp.tables.to_pandas`` as a frame."""
         return self._core.connections()
 
     def __repr__(self) -> str:
-        return f"NatGateway(public_ips={self.public_ips}, connections={len(self)})"
+        t = self.timeouts
+        idle = f"idle_timeout={t.tcp_established:g}" if len(set(vars(t).values())) == 1 else "timeouts=per state"
+        return (f"NatGateway(public_ips={self.public_ips}, capacity={self.capacity:_}, queues={self.queues}, {idle}, "
+                f"rates={self._rates!r}, seed={self.seed}, connections={len(self):_})")

@@ -14,7 +14,6 @@ The balancer sees the client-to-target direction; return traffic is not modelled
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -29,9 +28,12 @@ from hyperplane.health import CHECK_INTERVAL_S, HealthChange, Outage, health_cha
 from hyperplane.locking import serialised
 from hyperplane.maglev import Maglev
 from hyperplane.packets import Batch, Proto
-from hyperplane.stage import MeteredStage, default_threads
+from hyperplane.stage import MeteredStage, default_threads, draw_seed
 
 METRICS: list[str] = NLB_METRICS.names
+FLOW_DTYPE: np.dtype[np.void] = _core.NLB_FLOW_DTYPE
+"""One row of :meth:`NetworkLoadBalancer.flows`: the client's tuple to its node, the target's, the
+source-NAT port, state, times, packets and bytes."""
 NO_TARGET = 0xFFFFFFFF
 """The ``target`` of a packet that went to none."""
 
@@ -81,10 +83,15 @@ def _endpoint(address: str) -> tuple[int, int]:
 class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
     """``listeners`` are (port, "tcp"|"udp"); ``zones`` maps each enabled zone to its node's address.
 
-    ``targets`` are :class:`Target`, or (address, zone) pairs. ``cross_zone`` lets a node
+    ``targets`` are :class:`Target`, or (``"ip:port"``, zone) pairs. ``cross_zone`` lets a node
     choose targets in every zone (off by default, as AWS). ``preserve_client_ip`` off makes
     the target see the node's address (source NAT, at most 55,000 flows per node and
-    target: ``PortAllocationErrorCount`` beyond). ``table_size`` is each Maglev table's (prime).
+    target: ``PortAllocationErrorCount`` beyond). ``table_size`` is each Maglev table's, in
+    slots (prime). ``tcp_idle_timeout`` (60..6000), ``udp_timeout`` and ``deregistration_delay``
+    are seconds. ``capacity`` is flows held at once, ``queues`` shards (1..128), ``threads``
+    worker threads (speed only, never a result). ``seed`` is an integer fixing the tables' hash
+    keys and the flow hash; without one a seed is drawn and kept in :attr:`seed` (shown in the
+    ``repr``), so passing it back replays the run.
 
     Two of AWS's target-group attributes decide which flows end with an RST:
     ``unhealthy_connection_termination`` (``target_health_state.unhealthy.connection_termination.enabled``,
@@ -149,7 +156,9 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         self.table_size = table_size
         self.threads = default_threads() if threads is None else threads
         self.targets: list[Target] = []
-        seed_value = secrets.randbits(64) if seed is None else seed
+        self.listeners = [(port, protocol) for port, protocol in listeners]
+        self.capacity = capacity
+        self.seed = seed_value = draw_seed(seed)
         rng = np.random.default_rng(seed_value)
         timeouts = Timeouts.uniform(tcp_idle_timeout).replace(udp=udp_timeout, udp_stream=udp_timeout)
         cfg = _core.NlbConfig()
@@ -190,13 +199,15 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
 
     @serialised
     def register(self, address: str, zone: str, weight: int = 1) -> None:
-        """Register a target: new flows may choose it from the next batch on."""
+        """Register the target ``address`` (``"ip:port"``) in ``zone`` with ``weight`` (a positive
+        integer, relative to the other targets' slot shares): new flows may choose it from the next
+        batch on."""
         self._add(Target(address=address, zone=zone, weight=weight))
         self._sync()
 
     @serialised
     def deregister(self, address: str, at_ns: int) -> None:
-        """Start draining a target at packet time ``at_ns``: no new flows; its flows continue
+        """Start draining the target ``address`` (``"ip:port"``) at packet time ``at_ns`` (ns): no new flows; its flows continue
         for the deregistration delay, and after it end with an RST only with
         ``deregistration_connection_termination``."""
         t = self.targets[self._index(address)]
@@ -207,7 +218,8 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
 
     @serialised
     def set_health(self, address: str, healthy: bool) -> None:
-        """Mark a target healthy or unhealthy (as its health checks would: 5 passes, 2 failures)."""
+        """Mark the target ``address`` (``"ip:port"``) healthy or unhealthy (as its health checks
+        would: 5 passes, 2 failures)."""
         self.targets[self._index(address)].healthy = healthy
         self._sync()
 
@@ -262,7 +274,7 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         verdict_out: npt.NDArray[np.uint8] | None = None,
         target_out: npt.NDArray[np.uint32] | None = None,
     ) -> ProcessResult:
-        """Balance ``batch`` (in order of time); ``out=`` (which may be ``batch``),
+        """Balance ``batch`` (a batch of ``PACKET_DTYPE``, in order of ``ts``, ns); ``out=`` (which may be ``batch``),
         ``verdict_out=`` and ``target_out=`` reuse memory."""
         packets, verdict, target = self._core.process(batch, out, verdict_out, target_out, self._threads)
         return ProcessResult(packets, verdict, target)
@@ -273,8 +285,8 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
     ) -> tuple[ProcessResult, list[HealthChange]]:
         """Balance ``batch`` (sorted by time) while targets go down and come back.
 
-        Each change the health checks would see (every ``interval_s`` from
-        ``first_check_ns``; unhealthy after 2 failures, healthy after 5 passes) is applied at
+        Each change the health checks would see (every ``interval_s`` seconds from
+        ``first_check_ns``, packet time in ns; unhealthy after 2 failures, healthy after 5 passes) is applied at
         its packet time, between the packets before and after it. Returns the result for
         the whole batch and the changes applied."""
         if len(batch) == 0:
@@ -297,8 +309,25 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         return self._core.flow_targets(batch)
 
     @serialised
+    def flows(self) -> npt.NDArray[np.void]:
+        """The flows held, as an array of :data:`FLOW_DTYPE`: ``client_ip``/``client_port`` to
+        ``node_ip``/``node_port`` (the listener), ``target_index`` (into :attr:`targets`) and the target's
+        ``target_ip``/``target_port``, ``snat_port`` (the node's port the target sees without client IP
+        preservation, else 0), ``state`` (a :class:`~hyperplane.conntrack.TcpState` for TCP), first and
+        last packet time in ns, packets and IP bytes. ``hp.tables.table(nlb.flows())`` reads them."""
+        return self._core.flows()
+
+    @serialised
     def flows_per_target(self) -> dict[str, int]:
-        """Live flows held for each target."""
+        """Live flows held for each target, by its ``"ip:port"`` (the flows themselves: :meth:`flows`)."""
         counts = self._core.flows_per_target()
         return {t.address: int(c) for t, c in zip(self.targets, counts)}
 
+
+    def __repr__(self) -> str:
+        listeners = ", ".join(f"{port}/{protocol}" for port, protocol in self.listeners)
+        live = [t for t in self.targets if t.registered]
+        healthy = sum(t.healthy for t in live)
+        return (f"NetworkLoadBalancer(listeners=[{listeners}], zones={self.zones}, targets={len(live)} ({healthy} healthy), "
+                f"cross_zone={self.cross_zone}, capacity={self.capacity:_}, queues={self.queues}, seed={self.seed}, "
+                f"flows={len(self):_})")

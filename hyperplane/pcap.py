@@ -19,7 +19,6 @@ frames to hand a stage.
 from __future__ import annotations
 
 import builtins
-import enum
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,12 +30,12 @@ import numpy.typing as npt
 
 from hyperplane import _core
 from hyperplane.packets import Batch
-from hyperplane.verdict import Verdict
+from hyperplane.verdict import CodeEnum, Verdict
 
 Format = Literal["pcap", "pcapng"]
 
 
-class LinkType(enum.IntEnum):
+class LinkType(CodeEnum):
     """The link types decoded (tcpdump.org's LINKTYPE_ values)."""
 
     ETHERNET = 1
@@ -47,7 +46,9 @@ class LinkType(enum.IntEnum):
     LINUX_SLL2 = 276
 
 
-class FrameKind(enum.IntEnum):
+class FrameKind(CodeEnum):
+    """What a frame is, as the reader decoded it (``FrameKind.names(frames.kinds)`` reads a batch's)."""
+
     IPV4 = 0
     """An IPv4 frame: its record is filled in and a writer applies rewrites to it."""
     IPV6 = 1
@@ -170,6 +171,10 @@ class Capture:
         return CaptureStats(**s)  # type: ignore[arg-type]
 
 
+    def __repr__(self) -> str:
+        return f"Capture({self.path!r}, format={self.format!r}, bytes={len(self._bytes):_})"
+
+
 def open(path: str | os.PathLike[str]) -> Capture:  # noqa: A001 - the entry point is hp.pcap.open
     """Opens a pcap or pcapng capture (``ValueError`` when the file is neither)."""
     return Capture(path)
@@ -218,6 +223,9 @@ class Writer:
 
     def close(self) -> None:
         self._writer.close()
+
+    def __repr__(self) -> str:
+        return f"Writer({self.path!r}, format={self.format!r}, written={self.stats.get('written', 0):_})"
 
     def __enter__(self) -> Writer:
         return self

@@ -32,6 +32,8 @@ class ReplayReport:
     """IPv4 frames from a private network (translated on their way out, when forwarded)."""
     written: dict[str, int]
     seconds: float
+    seed: int
+    """The gateway's seed (port choice): the one given, or the one drawn; passing it back replays the run."""
 
     def __str__(self) -> str:
         r, w = self.read, self.written
@@ -45,7 +47,7 @@ class ReplayReport:
             f"other {r.other:,}; {r.fragments:,} fragments, {r.snapped:,} cut by the snaplen",
             f"skipped  malformed: {bad}",
             f"gateway  {self.verdicts.get('packets', 0):,} IPv4 packets ({self.outbound:,} from private networks): "
-            f"{fate or 'none'}",
+            f"{fate or 'none'}; seed {self.seed}",
             f"wrote    {self.output}: {w['written']:,} frames ({w['rewritten']:,} rewritten, {w['resets']:,} RSTs); "
             f"{w['dropped']:,} dropped",
             f"time     {self.seconds:.3f} s{rate}",
@@ -53,9 +55,13 @@ class ReplayReport:
 
 
 def replay(source: str | os.PathLike[str], output: str | os.PathLike[str], public_ips: Sequence[str],
-           private_cidrs: Sequence[str] = PRIVATE_CIDRS, *, seed: int = 1, batch: int = 1_000_000,
+           private_cidrs: Sequence[str] = PRIVATE_CIDRS, *, seed: int | None = None, batch: int = 1_000_000,
            idle_timeout: float | None = None) -> ReplayReport:
-    """Runs the capture ``source`` through a NAT gateway and writes ``output`` (pcap or pcapng by suffix)."""
+    """Runs the capture ``source`` through a NAT gateway and writes ``output`` (pcap or pcapng by suffix).
+
+    ``public_ips`` and ``private_cidrs`` configure the gateway; ``seed`` fixes its port choice
+    (default: drawn, and reported); ``batch`` is frames per batch; ``idle_timeout`` is seconds
+    (default AWS's 350)."""
     kw = {} if idle_timeout is None else {"idle_timeout": idle_timeout}
     nat = NatGateway(list(public_ips), list(private_cidrs), seed=seed, threads=1, **kw)  # type: ignore[arg-type]
     nets = [network(c) for c in private_cidrs]
@@ -74,5 +80,5 @@ def replay(source: str | os.PathLike[str], output: str | os.PathLike[str], publi
             packets[ipv4], verdict[ipv4] = out, v
             writer.write(frames, packets, verdict=verdict)
     return ReplayReport(os.fspath(source), os.fspath(output), cap.stats, nat.counters, outbound, writer.stats,
-                        time.perf_counter() - start)
+                        time.perf_counter() - start, nat.seed)
 

@@ -63,9 +63,10 @@ def default_indirection(queues: int, size: int = TABLE_SIZE) -> npt.NDArray[np.u
 class Rss(Serialised):
     """RSS for one interface: ``Rss(queues=8)`` takes ENA's defaults.
 
-    ``key`` is the 40-byte Toeplitz key (default: the specification's key);
-    ``indirection`` maps the low bits of the hash to a queue (default:
-    round-robin over ``table_size`` entries, which must be a power of two).
+    ``queues`` is the number of receive queues (1..65535); ``key`` the 40-byte Toeplitz key
+    (default: the specification's key, so no seed: RSS is deterministic by its key);
+    ``indirection`` maps the low bits of the hash to a queue (default: round-robin over
+    ``table_size`` entries, which must be a power of two).
 
     Threads may share one: ``hash()`` reads only the key, fixed at construction, so threads
     hash in parallel; ``queue()`` and the indirection table take the object's lock. It
@@ -130,5 +131,5 @@ class Rss(Serialised):
         return self._core.queue(batch, out)
 
     def __repr__(self) -> str:
-        key = "DEFAULT_KEY" if self.key == DEFAULT_KEY else self.key.hex()
+        key = "DEFAULT_KEY" if self.key == DEFAULT_KEY else f"{self.key[:4].hex()}..."
         return f"Rss(queues={self.queues}, key={key}, table_size={len(self.indirection)})"

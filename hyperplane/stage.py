@@ -10,6 +10,7 @@ A stage's wrapper adds only its own configuration and listings.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Sequence
 from typing import ClassVar, Generic, Protocol, TypeVar
 
@@ -27,6 +28,24 @@ def default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+SEED_BITS = 63
+"""A drawn seed has 63 bits: it fits a signed 64-bit integer (TOML, JSON readers, pandas)."""
+
+
+def draw_seed(seed: int | None) -> int:
+    """``seed`` checked (an integer in 0..2**64-1), or a fresh one drawn when it is ``None``.
+
+    Every stage and network keeps the result as ``.seed`` and shows it in its ``repr``, so a run
+    with a drawn seed can be replayed by passing that seed back."""
+    if seed is None:
+        return secrets.randbits(SEED_BITS)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer or None, not {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**64:
+        raise ValueError(f"seed must be in 0..2**64-1, not {seed}")
+    return int(seed)
 
 
 class _Core(Protocol):
@@ -53,6 +72,8 @@ class ShardedStage(Serialised, Generic[CoreT]):
 
     _core: CoreT
     _threads: int
+    seed: int
+    """The seed of the stage's hash keys and random choices: the one given, or the one drawn."""
 
     @property
     def threads(self) -> int:
@@ -71,7 +92,7 @@ class ShardedStage(Serialised, Generic[CoreT]):
 
     @serialised
     def expire(self, now_ns: int) -> None:
-        """Remove every connection or flow idle past its timeout at ``now_ns`` (packet time)."""
+        """Remove every connection or flow idle past its timeout at ``now_ns`` (packet time, ns)."""
         if now_ns < 0:
             raise ValueError(f"now_ns must be >= 0, not {now_ns}")
         self._core.expire(now_ns)

@@ -1,9 +1,10 @@
 """An atheris driver for the stage fuzz targets: ``python tests/fuzz_stages.py TARGET [-runs=N] [corpus]``
-with TARGET one of conntrack, nat, nlb, ena, rss, maglev (tests/stage_fuzz.py). Each input's
+with TARGET one of conntrack, nat, nlb, ena, rss, maglev (tests/stage_fuzz.py) or scenario (the scenario
+loader, tests/scenario_fuzz.py). Each input's
 first 4 bytes seed the configuration, the rest are the packets' header bytes. Coverage guidance
-reaches the Python side only (instrumenting the C++ core for libFuzzer needs clang, not in the
-project's gcc toolchain); run it against the sanitizer build (HYPERPLANE_SANITIZE=ON, libasan
-preloaded as .ci/run does) so that what the core gets wrong is caught. Not collected by pytest.
+reaches the Python side only (tests/fuzz/ has the core's own libFuzzer targets, built with clang);
+run it against the sanitizer build (HYPERPLANE_SANITIZE=ON, libasan preloaded as .ci/run does) so
+that what the core gets wrong through the bindings is caught. Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ import atheris  # type: ignore[import-not-found]
 sys.path.append(str(Path(__file__).resolve().parent.parent))  # for `tests`; hyperplane as installed
 
 with atheris.instrument_imports():
-    from tests.stage_fuzz import TARGETS
+    from tests.scenario_fuzz import scenario_target
+    from tests.stage_fuzz import TARGETS as STAGES
+
+TARGETS = STAGES | {"scenario": scenario_target}
 
 
 def main() -> None:

@@ -65,8 +65,8 @@ def test_replay_errors(tmp_path: Path) -> None:
 def test_replay_in_batches_is_the_same(tmp_path: Path) -> None:
     frames = [b.tcp_frame(f"10.0.{i}.1", "198.51.100.1", 1000 + i, 80, flags=0x02, payload=b"") for i in range(50)]
     (tmp_path / "t.pcap").write_bytes(b.pcap([(i * 1000, f) for i, f in enumerate(frames)]))
-    one = replay(tmp_path / "t.pcap", tmp_path / "a.pcap", [PUBLIC], ["10.0.0.0/8"], batch=1_000)
-    many = replay(tmp_path / "t.pcap", tmp_path / "b.pcap", [PUBLIC], ["10.0.0.0/8"], batch=7)
+    one = replay(tmp_path / "t.pcap", tmp_path / "a.pcap", [PUBLIC], ["10.0.0.0/8"], batch=1_000, seed=1)
+    many = replay(tmp_path / "t.pcap", tmp_path / "b.pcap", [PUBLIC], ["10.0.0.0/8"], batch=7, seed=1)
     assert one.verdicts == many.verdicts and one.outbound == 50
     assert (tmp_path / "a.pcap").read_bytes() == (tmp_path / "b.pcap").read_bytes()
     assert np.all(hp.pcap.open(tmp_path / "a.pcap").read().packets["src_ip"] == hp.ip(PUBLIC))

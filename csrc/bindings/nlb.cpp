@@ -9,6 +9,10 @@
 namespace hp::bind {
 
 void register_nlb(py::module_& m) {
+    PYBIND11_NUMPY_DTYPE(NlbFlow, first_ts, last_ts, bytes, packets, client_ip, node_ip, target_ip, client_port,
+                         node_port, target_port, snat_port, target_index, shard, proto, state);
+    m.attr("NLB_FLOW_DTYPE") = py::dtype::of<NlbFlow>();
+
     py::class_<NlbConfig, StageConfig> config(m, "NlbConfig");
     config.def(py::init<>())
         .def_readwrite("nodes", &NlbConfig::nodes)
@@ -59,7 +63,15 @@ void register_nlb(py::module_& m) {
                 return per_packet<std::uint32_t>(
                     batch, out, [&](const Packet* p, std::size_t n, std::uint32_t* t) { nlb.flow_targets(p, n, t); });
             },
-            py::arg("batch"), py::arg("out") = py::none());
+            py::arg("batch"), py::arg("out") = py::none())
+        .def("flows", [](const NetworkLoadBalancer& nlb) {
+            std::vector<NlbFlow> rows;
+            {
+                py::gil_scoped_release release;
+                rows = nlb.flows();
+            }
+            return rows_array(rows);
+        });
     def_sharded(cls);
     def_metrics<NetworkLoadBalancer, NlbMinute>(cls);
 }

@@ -28,7 +28,7 @@ public:
     std::uint64_t hash(const FlowKey& k) const { return table_.hash(k); }
     void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
     void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
-    void follow(const FlowKey&, std::uint64_t) const {}
+    void follow(const KeyedPacket&, std::uint64_t) const {}
 
     const VerdictCounts& verdicts() const { return verdicts_; }
     const FlowTable& table() const { return table_; }

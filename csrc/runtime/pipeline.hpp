@@ -19,9 +19,10 @@ inline constexpr std::size_t kPipelineRing = 64;   // > 2 kAhead, a power of two
 
 // `packet(i)` is packet i; `table(i)` the table that tracks it (with hash,
 // prefetch_group, prefetch_record and follow); `decide(i, keyed, hash)`
-// handles it. `follow` is a fourth stage, half a distance after the record
-// fetch, for tables whose record leads to another (a NAT reply's alias to its
-// connection); a table without one makes it a no-op.
+// handles it. `follow(keyed, hash)` is a fourth stage, half a distance after
+// the record fetch, for tables whose record leads to another (a NAT reply's
+// alias to its connection, a new connection's per-destination count); a table
+// without one makes it a no-op.
 template <class PacketAt, class TableAt, class Decide>
 void flow_pipeline(std::size_t n, PacketAt packet, TableAt table, Decide decide) {
     constexpr std::size_t ahead = kPipelineAhead, ring = kPipelineRing;
@@ -37,7 +38,7 @@ void flow_pipeline(std::size_t n, PacketAt packet, TableAt table, Decide decide)
         if (i >= ahead && i - ahead < n) table(i - ahead).prefetch_record(hashes[(i - ahead) % ring]);
         if (i >= ahead + ahead / 2 && i - ahead - ahead / 2 < n) {
             const std::size_t j = i - ahead - ahead / 2, r = j % ring;
-            table(j).follow(keyed[r].key, hashes[r]);
+            table(j).follow(keyed[r], hashes[r]);
         }
         if (i >= 2 * ahead) {
             const std::size_t j = i - 2 * ahead, r = j % ring;

@@ -59,10 +59,21 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
     if (cfg.max_bps > 0) bits_ = ScalingLimit(cfg.base_bps / q, cfg.max_bps / q, 9001.0 * 8);
 }
 
-void NatShard::follow(const FlowKey& k, std::uint64_t h) const {
-    const std::size_t slot = table_.find(k, h);
-    if (slot != FlowTable::npos && is_alias(table_.record(slot)))
-        prefetch(&table_.record(main_slot_of(table_.record(slot))));
+void NatShard::follow(const KeyedPacket& kp, std::uint64_t h) const {
+    const std::size_t slot = table_.find(kp.key, h);
+    if (slot != FlowTable::npos) {
+        if (is_alias(table_.record(slot))) prefetch(&table_.record(main_slot_of(table_.record(slot))));
+        return;
+    }
+    // As open() will ask: the source's first public address, toward the packet's destination.
+    const std::uint32_t lo = static_cast<std::uint32_t>(kp.key.ips), hi = static_cast<std::uint32_t>(kp.key.ips >> 32);
+    const auto port_lo = static_cast<std::uint16_t>(kp.key.rest),
+               port_hi = static_cast<std::uint16_t>(kp.key.rest >> 16);
+    const auto protocol = static_cast<std::uint8_t>(kp.key.rest >> 32);
+    const std::uint32_t src = kp.from_lo ? lo : hi, dst = kp.from_lo ? hi : lo;
+    const std::uint16_t dst_port = protocol == proto::icmp ? 0 : (kp.from_lo ? port_hi : port_lo);
+    const auto first_ip = static_cast<std::uint8_t>(splitmix(src ^ cfg_->seed) % cfg_->public_ips.size());
+    destinations_.prefetch(DestinationCounts::key_of(first_ip, dst, dst_port, protocol));
 }
 
 __attribute__((always_inline)) inline Verdict NatShard::handle(const Packet& p, NatPath path, const KeyedPacket& kp,

@@ -83,8 +83,9 @@ class alignas(64) NatShard : public FlowShard<NatShard> {
 public:
     NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg);
 
-    // A reply finds its alias first: fetch the connection the alias points to.
-    void follow(const FlowKey& k, std::uint64_t h) const;
+    // A reply finds its alias first: fetch the connection the alias points to. A packet with
+    // no connection may open one: fetch its destination's count under the address it would get.
+    void follow(const KeyedPacket& kp, std::uint64_t h) const;
     Verdict handle(const Packet& p, NatPath path, const KeyedPacket& kp, std::uint64_t h, NatRewrite& rw);
     void sweep(std::size_t slots);
 

@@ -201,6 +201,24 @@ void NlbShard::count_targets(std::vector<std::uint64_t>& out) const {
     });
 }
 
+void NlbShard::append_rows(std::vector<NlbFlow>& out) const {
+    for_each_connection([&](const FlowRecord& r) {
+        const bool lo = r.flags & flow_flag::orig_lo;
+        const NlbExt x = r.ext_as<NlbExt>();
+        NlbFlow f{};
+        f.first_ts = r.first_ts, f.last_ts = r.last_ts;
+        f.bytes = r.bytes[0], f.packets = r.packets[0];
+        f.client_ip = lo ? r.ip_lo : r.ip_hi, f.client_port = lo ? r.port_lo : r.port_hi;
+        f.node_ip = lo ? r.ip_hi : r.ip_lo, f.node_port = lo ? r.port_hi : r.port_lo;
+        f.target_index = x.target, f.snat_port = x.snat_port;
+        if (x.target < targets_->size())
+            f.target_ip = (*targets_)[x.target].ip, f.target_port = (*targets_)[x.target].port;
+        f.shard = static_cast<std::uint16_t>(index_);
+        f.proto = r.proto, f.state = r.state;
+        out.push_back(f);
+    });
+}
+
 NetworkLoadBalancer::NetworkLoadBalancer(const NlbConfig& cfg)
     : ShardedStage(cfg, kSpecRssKey), tables_(cfg.nodes.size()) {
     if (cfg.nodes.empty() || cfg.nodes.size() > 255) throw std::invalid_argument("zones must hold 1 to 255 nodes");

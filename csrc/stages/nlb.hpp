@@ -69,6 +69,20 @@ struct NlbOutcome {
     Verdict verdict;
 };
 
+// One row of NetworkLoadBalancer::flows(): the client's tuple to its node, the target it went
+// to and, with source NAT, the node's port the target sees.
+struct NlbFlow {
+    std::uint64_t first_ts, last_ts;
+    std::uint64_t bytes;
+    std::uint32_t packets;
+    std::uint32_t client_ip, node_ip, target_ip;
+    std::uint16_t client_port, node_port, target_port, snat_port;
+    std::uint16_t target_index, shard;
+    std::uint8_t proto, state;
+    std::uint8_t unused[6];  // named, so the rows handed to numpy carry no indeterminate padding
+};
+static_assert(sizeof(NlbFlow) == 64, "NlbFlow has no padding");
+
 class alignas(64) NlbShard : public FlowShard<NlbShard> {
 public:
     NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, const std::vector<NlbTarget>& targets,
@@ -84,6 +98,7 @@ public:
     void count_targets(std::vector<std::uint64_t>& out) const;
     // The target of the live flow `p` (client to node) belongs to at p.ts, or kNoTarget; changes nothing.
     std::uint32_t flow_target(const Packet& p) const;
+    void append_rows(std::vector<NlbFlow>& out) const;
 
 private:
     Verdict decide(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NlbResult& res);
@@ -121,6 +136,7 @@ public:
     // For each probe (a packet from a client to a node's listener), the target of the live flow
     // it names, or kNoTarget: how a target's reply is known to belong to a flow. No state changes.
     void flow_targets(const Packet* probes, std::size_t n, std::uint32_t* out) const;
+    std::vector<NlbFlow> flows() const { return rows<NlbFlow>(); }
 
 private:
     std::vector<NlbTarget> targets_;

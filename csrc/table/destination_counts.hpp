@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/flow_key.hpp"
+#include "core/prefetch.hpp"
 
 namespace hp {
 
@@ -28,6 +29,9 @@ public:
                 static_cast<std::uint64_t>(proto) << 8 | public_ip) +
                1;
     }
+
+    // Fetches the slot where `k`'s search starts (the NAT pipeline's, ahead of a new connection).
+    void prefetch(std::uint64_t k) const { hp::prefetch(&slots_[home(k)]); }
 
     std::uint32_t count(std::uint64_t k) const {
         for (std::size_t i = home(k);; i = next(i)) {

@@ -8,8 +8,9 @@ TCP connections. One recorded pass of the path captures the packets every node t
 as the node makes it (the ENA interfaces, the security groups' rule match and ConnTrack, the NAT
 gateway translating in place, the core's route-table, internet-gateway, internet and source
 kernels; nothing for an ACL whose first rule allows everything, as the node does nothing), with no
-scheduling, gathering or scattering. The ratio of the two is what hop dispatch costs. Each round moves the packets' time on by a window, so
-the stages' state (allowances, timeouts) sees the same traffic every round.
+scheduling, gathering or scattering. The ratio of the two is what hop dispatch costs. Each round
+moves the packets' time on by a window, so the stages' state (allowances, timeouts) sees the same
+traffic every round.
 """
 
 from __future__ import annotations

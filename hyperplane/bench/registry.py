@@ -5,6 +5,7 @@ is one more entry of :func:`stages`."""
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from hyperplane.packets import Batch, TcpFlag, empty
 from hyperplane.rss import Rss
 
 
-def _label(n: int) -> str:
+def label(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
 
 
@@ -175,9 +176,16 @@ def _nat_new(flows: int) -> Callable[[Workload], Round]:
 def _maglev_build(backends: int, python: bool) -> Callable[[Workload], Round]:
     def prepare(w: Workload) -> Round:
         names = [f"10.{i >> 8}.{i & 255}.1:80" for i in range(backends)]
-        if python:
-            return Round(timed(lambda: maglev_reference(names, 65537)), 65537)
-        return Round(timed(lambda: Maglev(names, size=65537)), 65537)
+        build = (lambda: maglev_reference(names, 65537)) if python else (lambda: Maglev(names, size=65537))
+
+        def quiet() -> object:
+            # 1000 backends in 65537 slots is below Maglev's M > 100 N on purpose: the build's
+            # cost at that count is what is measured, not its balance.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return build()
+
+        return Round(timed(quiet), 65537)
 
     return prepare
 
@@ -249,7 +257,7 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
         Stage("rss.queue", "hash + 128-entry indirection", _rss_queue, ("rss.hash[bitserial]",)),
     ]
     for n in table_sizes:
-        size = _label(n)
+        size = label(n)
         out += [
             Stage(f"memory.random_read[{size}]", "64-byte random reads, 16 in flight, table-sized",
                   _random_read(n)),
@@ -259,7 +267,7 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
             Stage(f"conntrack.established[{size}]x2", "the same, 2 threads", _established(n, 2),
                   (f"conntrack.established[{size}]",)),
         ]
-    largest = _label(max(table_sizes))
+    largest = label(max(table_sizes))
     out += [
         Stage(f"conntrack.insert[{largest}]", "new connections (SYN) into an empty table",
               _insert(max(table_sizes)), (f"conntrack.established[{largest}]",)),
@@ -278,13 +286,13 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
     ]
     for backends in (10, 100, 1000):
         out += [
-            Stage(f"maglev.build_python[{backends}]", f"pure-Python Maglev, {backends} backends (M slots/s)",
-                  _maglev_build(backends, True)),
-            Stage(f"maglev.build[{backends}]", f"Maglev table of 65537 for {backends} backends (M slots/s)",
-                  _maglev_build(backends, False), (f"maglev.build_python[{backends}]",)),
+            Stage(f"maglev.build_python[{backends}]", f"pure-Python Maglev, {backends} backends",
+                  _maglev_build(backends, True), unit="slots"),
+            Stage(f"maglev.build[{backends}]", f"Maglev table of 65537 for {backends} backends",
+                  _maglev_build(backends, False), (f"maglev.build_python[{backends}]",), unit="slots"),
         ]
     for n in (n for n in table_sizes if 100_000 <= n <= 1_000_000):
-        size = _label(n)
+        size = label(n)
         same = f"conntrack.nlb_flows[{size}]"
         out += [
             Stage(same, f"plain conntrack on the NLB's {size} flows, 1 thread",
@@ -294,7 +302,7 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
             Stage(f"nlb.established[{size}]x2", "the same, 2 threads", _nlb_data(n, 2), (f"nlb.established[{size}]",)),
         ]
     for n in (n for n in table_sizes if 100_000 <= n <= 1_000_000):
-        size = _label(n)
+        size = label(n)
         same = f"conntrack.nat_flows[{size}]"
         out += [
             Stage(same, f"plain conntrack on the NAT's {size} flows, outbound, 1 thread",

@@ -40,3 +40,5 @@ class Stage:
     what: str
     prepare: Callable[[Workload], Round]
     baselines: tuple[str, ...] = ()
+    unit: str = "packets"
+    """What ``Round.packets`` counts: packets, or another item (Maglev builds count table slots)."""

@@ -35,6 +35,12 @@ class Workload:
     def __post_init__(self) -> None:
         self.batch = traffic.synthetic(flows=self.flows, packets=self.packets, seed=self.seed)
 
+    def release(self) -> None:
+        """Drop the tables and traces built for the sizes measured so far (the runner measures one
+        table size at a time, so the default run's peak is its largest size, not their sum)."""
+        for cache in (self._established, self._trackers, self._nat, self._nlb):
+            cache.clear()
+
     def established(self, flows: int) -> tuple[Batch, Batch, np.ndarray]:
         """(one ACK per flow, ``lookups`` data packets of random flows, the flow of each)."""
         if flows not in self._established:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NamedTuple, get_args
@@ -50,6 +49,7 @@ from hyperplane.ena.catalog import instance_type as _lookup
 from hyperplane.locking import Serialised, serialised
 from hyperplane.packets import Batch
 from hyperplane.rss import DEFAULT_KEY, KEY_SIZE
+from hyperplane.stage import draw_seed
 from hyperplane.verdict import packet_counters
 
 Direction = Literal["in", "out", "both"]
@@ -202,9 +202,12 @@ class Interface(Serialised):
     :data:`CREDIT_SECONDS_PER_VCPU` x vCPUs). ``queue_depth_packets`` (0: drop instead of
     queueing) and ``burst_window_us`` shape the queues and buckets. Any other keyword is
     a figure of the type to override (``pps=1_000_000``, ``baseline_gbps=2``, ``queues=4``,
-    ``latency_us=0``), as :meth:`InstanceType.with_overrides`. ``seed`` fixes the hash
-    keys of the tables and the flows' latencies (default: drawn, and kept in ``seed``);
-    nothing else depends on it unless the per-flow table overflows.
+    ``latency_us=0``), as :meth:`InstanceType.with_overrides`: ``pps`` in packets per second,
+    ``*_gbps`` in gigabits per second, ``latency_us`` in microseconds. ``rss_key`` is the
+    40-byte Toeplitz key of the queues; ``flow_slots`` the per-flow buckets held at once (a
+    power of two). ``seed`` (an integer) fixes the hash keys of the tables and the flows'
+    latencies (default: drawn, kept in :attr:`seed` and shown in the ``repr``, so passing it
+    back replays the run); nothing else depends on it unless the per-flow table overflows.
     """
 
     def __init__(
@@ -288,7 +291,7 @@ class Interface(Serialised):
             burst_window_ns=window_ns,
         )
         a = self.allowances
-        seed_value = secrets.randbits(64) if seed is None else seed
+        seed_value = draw_seed(seed)
         self.seed: int = seed_value
         """The seed of the hash keys and the latencies (drawn when not given)."""
         rng = np.random.default_rng(seed_value)
@@ -416,4 +419,7 @@ class Interface(Serialised):
         return int(self._core.connections)
 
     def __repr__(self) -> str:
-        return f"Interface({self.instance_type.name!r}, direction={self.direction!r}, queues={self.queues})"
+        a = self.allowances
+        return (f"Interface({self.instance_type.name!r}, direction={self.direction!r}, queues={self.queues}, "
+                f"pps={a.pps:_}, baseline_gbps={a.baseline_bps / 1e9:g}, burst_gbps={a.burst_bps / 1e9:g}, "
+                f"conntrack={a.conntrack:_}, seed={self.seed})")

@@ -64,7 +64,7 @@ def _name(res: Mapping[str, Any], kind: str, k: int) -> str:
     return f"{kind} #{k + 1}" + (f" ({res[f'{kind}Id']})" if isinstance(res, Mapping) and f"{kind}Id" in res else "")
 
 
-def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int = 0) -> Network:
+def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int | None = None) -> Network:
     if not isinstance(docs, Mapping):
         raise TypeError(f"docs must be a mapping of describe keys (Vpcs, Subnets, ...), not {type(docs).__name__}")
     unknown = sorted(set(docs) - set(KNOWN))
@@ -338,7 +338,7 @@ def _load_balancers(docs: Mapping[str, Any], vpcs: dict[str, Vpc], subnets: dict
         lb.unhealthy = {(e.id, p) for e, p in unhealthy}
 
 
-def from_toml(text: str, *, seed: int = 0) -> Network:
+def from_toml(text: str, *, seed: int | None = None) -> Network:
     """The describe documents written as TOML: the same top-level keys and field names."""
     try:
         doc = tomllib.loads(text)

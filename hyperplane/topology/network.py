@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hyperplane.packets import Batch
+from hyperplane.stage import draw_seed
 from hyperplane.topology.addresses import Cidr, address, dotted
 from hyperplane.topology.resources import (
     NatGatewayResource,
@@ -31,17 +32,17 @@ if TYPE_CHECKING:
 class Network:
     """The VPCs of one region (``region="us-east-1"``; zones are the region's name and a letter).
 
-    ``seed`` fixes every stage's hash keys and port choices (NAT gateways, connection trackers,
-    ENA interfaces), so a run is reproducible; each resource's seed is drawn from it by position.
+    ``seed`` (an integer) fixes every stage's hash keys and port choices (NAT gateways, connection
+    trackers, ENA interfaces), so a run is reproducible; each resource's seed is drawn from it by
+    position. Without one a seed is drawn and kept in ``seed`` (shown in the ``repr``): passing it
+    back replays the run.
     """
 
-    def __init__(self, region: str = "us-east-1", *, seed: int = 0) -> None:
+    def __init__(self, region: str = "us-east-1", *, seed: int | None = None) -> None:
         if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
             raise ValueError(f"region must be an AWS region name such as 'us-east-1', not {region!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, not {seed!r}")
         self.region = region
-        self.seed = seed
+        self.seed = draw_seed(seed)
         self.vpcs: list[Vpc] = []
         self.placement_groups: list[PlacementGroup] = []
         self._interfaces: list[NetworkInterface] = []
@@ -52,7 +53,7 @@ class Network:
     # ---- building -------------------------------------------------------------------------
 
     @staticmethod
-    def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int = 0) -> Network:
+    def from_aws(docs: Mapping[str, Any], *, region: str | None = None, seed: int | None = None) -> Network:
         """A network from ``aws ec2 describe-*`` JSON (a mapping of their top-level keys: ``Vpcs``,
         ``Subnets``, ``RouteTables``, ...); see :mod:`hyperplane.topology.aws`."""
         from hyperplane.topology.aws import from_aws
@@ -60,7 +61,7 @@ class Network:
         return from_aws(docs, region=region, seed=seed)
 
     @staticmethod
-    def from_toml(text: str, *, seed: int = 0) -> Network:
+    def from_toml(text: str, *, seed: int | None = None) -> Network:
         """A network from the same documents written as TOML (plus an optional ``region``)."""
         from hyperplane.topology.aws import from_toml
 
@@ -186,4 +187,4 @@ class Network:
         return state
 
     def __repr__(self) -> str:
-        return f"Network({self.region!r}, vpcs={len(self.vpcs)}, interfaces={len(self._interfaces)})"
+        return f"Network({self.region!r}, vpcs={len(self.vpcs)}, interfaces={len(self._interfaces)}, seed={self.seed})"
