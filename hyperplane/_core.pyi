@@ -139,6 +139,7 @@ class NetworkLoadBalancer(_MeteredStage):
         threads: int = 1,
     ) -> tuple[npt.NDArray[np.void], npt.NDArray[np.uint8], npt.NDArray[np.uint32]]: ...
     def flows_per_target(self) -> list[int]: ...
+    def flow_targets(self, batch: npt.NDArray[np.void], out: npt.NDArray[np.uint32] | None = None) -> npt.NDArray[np.uint32]: ...
     def flows(self) -> npt.NDArray[np.void]: ...
 
 class EnaConfig:
@@ -170,6 +171,7 @@ class EnaConfig:
 
 class EnaInterface:
     def __init__(self, config: EnaConfig) -> None: ...
+    def share_pps(self, other: EnaInterface) -> None: ...
     def process(
         self,
         batch: npt.NDArray[np.void],
@@ -231,3 +233,124 @@ class CaptureWriter:
     def stats(self) -> dict[str, int]: ...
     @property
     def format(self) -> str: ...
+
+# The packet path's hop dispatch and address nodes (csrc/topology/, csrc/bindings/path.cpp).
+
+def path_order(parts: list[npt.NDArray[np.int64]], ordered: list[bool], ts: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]: ...
+def path_dispatch(
+    idx: npt.NDArray[np.int64],
+    v: npt.NDArray[np.uint8],
+    nxt: npt.NDArray[np.int64] | int,
+    indirect: bool,
+    hop: int,
+    nodes: int,
+    ts: npt.NDArray[np.uint64],
+    ordered: bool,
+    verdict: npt.NDArray[np.uint8],
+    hop_out: npt.NDArray[np.int32],
+    counts: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
+def path_gather(packets: npt.NDArray[np.void], idx: npt.NDArray[np.int64]) -> npt.NDArray[np.void]: ...
+def path_scatter(packets: npt.NDArray[np.void], idx: npt.NDArray[np.int64], batch: npt.NDArray[np.void]) -> None: ...
+def path_move_on(
+    packets: npt.NDArray[np.void],
+    ts: npt.NDArray[np.uint64],
+    delay: npt.NDArray[np.uint64],
+    idx: npt.NDArray[np.int64],
+    d: npt.NDArray[np.uint64],
+    gathered: npt.NDArray[np.void] | None = None,
+) -> None: ...
+def path_destinations(
+    batch: npt.NDArray[np.void], local_base: list[int], local_mask: list[int], inside_base: list[int], inside_mask: list[int]
+) -> npt.NDArray[np.uint8]: ...
+
+class PathAddresses:
+    keys: list[int]
+    next: list[int]
+    then: list[int]
+    subnet: list[int]
+    start: list[int]
+    gateway: list[int]
+    rewrite: list[int]
+    nat: list[int]
+    def __init__(self) -> None: ...
+
+class PathRoute:
+    base: int
+    mask: int
+    local: bool
+    verdict: int
+    next: int
+    then: int
+    subnet: int
+    def __init__(self) -> None: ...
+
+class PathTables:
+    priv: PathAddresses
+    lb_nodes: PathAddresses
+    pub: PathAddresses
+    eip: PathAddresses
+    lb_node_next: list[int]
+    lb_node_then: list[int]
+    lb_node_subnet: list[int]
+    vpc_base: list[int]
+    vpc_mask: list[int]
+    subnet_zone: list[int]
+    internet: int
+    max_lookups: int
+    drop_not_routed: int
+    drop_unreachable: int
+    drop_no_public_ip: int
+    drop_loop: int
+    drop_no_route: int
+    def __init__(self) -> None: ...
+    def check(self) -> None: ...
+
+def path_source(
+    tables: PathTables,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+def path_internet(
+    tables: PathTables,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+def path_internet_gateway(
+    tables: PathTables,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...
+def path_route(
+    tables: PathTables,
+    routes: list[PathRoute],
+    me: int,
+    idx: npt.NDArray[np.int64],
+    packets: npt.NDArray[np.void],
+    then: npt.NDArray[np.int64],
+    from_subnet: npt.NDArray[np.int64],
+    lookups: npt.NDArray[np.uint8],
+    leaving: npt.NDArray[np.bool_],
+    entering: npt.NDArray[np.bool_],
+    via: npt.NDArray[np.int64],
+    zone_packets: npt.NDArray[np.uint64],
+    zone_bytes: npt.NDArray[np.uint64],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]: ...

@@ -302,6 +302,13 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         return ProcessResult(*(np.concatenate([getattr(p, f) for p in parts]) for f in ProcessResult._fields)), changes
 
     @serialised
+    def flow_targets(self, batch: Batch) -> npt.NDArray[np.uint32]:
+        """For each packet of ``batch`` (as a client sends it to a node's listener), the index in
+        :attr:`targets` of the live flow it belongs to at its ``ts``, or 2**32 - 1 when none: how a
+        target's reply is told from other traffic of the target. Changes no state."""
+        return self._core.flow_targets(batch)
+
+    @serialised
     def flows(self) -> npt.NDArray[np.void]:
         """The flows held, as an array of :data:`FLOW_DTYPE`: ``client_ip``/``client_port`` to
         ``node_ip``/``node_port`` (the listener), ``target_index`` (into :attr:`targets`) and the target's

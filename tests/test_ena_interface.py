@@ -654,3 +654,42 @@ def test_same_seed_same_result_and_any_seed_same_verdicts() -> None:
     # The seed draws the flows' latencies: the same seed the same delays, another seed others.
     np.testing.assert_array_equal(runs[1][1], runs[0][1])
     assert (runs[2][1] != runs[0][1]).any()
+
+
+def test_two_directions_sharing_the_packet_rate_act_as_one_interface() -> None:
+    """AWS: "pps_allowance_exceeded: The number of packets queued or dropped because the
+    bidirectional PPS exceeded the maximum for the instance." An interface's way in and way out
+    kept as two Interfaces that share the allowance (as the network path keeps them) give, call by
+    call in time order, exactly what one interface of both directions gives: 400 kpps each way on a
+    c5.large (550 kpps) is over it together."""
+    inbound = stream(4000, 400_000)
+    outbound = stream(4000, 400_000, start=1000, src=INSTANCE, dst=PEER)
+    both = np.concatenate([inbound, outbound])
+    order = np.argsort(both["ts"], kind="stable")
+    merged, is_out = both[order], order >= len(inbound)
+    one = Interface("c5.large", "both", instance_ips=["10.0.0.5"], conntrack=False, seed=3)
+    ref = one.process(merged)
+    pair = {way == "out": Interface("c5.large", way, conntrack=False, seed=3) for way in ("in", "out")}
+    pair[True].share_packet_rate(pair[False])
+    verdict, delay = np.zeros(len(merged), dtype=np.uint8), np.zeros(len(merged), dtype=np.uint64)
+    cuts = np.flatnonzero(np.diff(is_out.astype(np.int8))) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(merged)]):  # each run of one direction: one call
+        res = pair[bool(is_out[lo])].process(merged[lo:hi])
+        verdict[lo:hi], delay[lo:hi] = res.verdict, res.delay_ns
+    np.testing.assert_array_equal(verdict, ref.verdict)
+    np.testing.assert_array_equal(delay, ref.delay_ns)
+    assert one.counters["pps_allowance_exceeded"] > 0
+    assert sum(i.counters["pps_allowance_exceeded"] for i in pair.values()) == one.counters["pps_allowance_exceeded"]
+
+
+def test_sharing_the_packet_rate_is_checked() -> None:
+    a, b = Interface("c5.large", "out", conntrack=False), Interface("c5.large", "in", conntrack=False)
+    with pytest.raises(ValueError, match="itself"):
+        a.share_packet_rate(a)
+    with pytest.raises(ValueError, match="the same one"):
+        a.share_packet_rate(Interface("c5.large", "in", conntrack=False, pps=1000))
+    with pytest.raises(TypeError, match="other must be an Interface"):
+        a.share_packet_rate("in")  # type: ignore[arg-type]
+    b.process(stream(1, 1000))
+    with pytest.raises(ValueError, match="before the first packet"):
+        a.share_packet_rate(b)

@@ -355,6 +355,63 @@ def test_network_load_balancer_from_the_internet_and_back() -> None:
     assert net.explain(c, "198.51.100.81", 80, "tcp").blocked_by == f"{lb.id}: no listener on port 80"
 
 
+def test_network_load_balancer_replies_follow_their_flows() -> None:
+    """A target's replies go back through the load balancer only for the flows it holds (AWS: "A
+    listener checks for connection requests from clients, using the protocol and port that you
+    configure, and forwards requests to a target group", Network Load Balancer guide, "What is a
+    Network Load Balancer?"): from the node and the listener port each flow came to, so a client of
+    the second listener hears from that port; a client that reached the target directly hears from
+    the target itself; and once a flow idles out (350 s) its target's packets are routed as any
+    other traffic."""
+    t = base()
+    net = t["net"]
+    lb = t["vpc"].add_network_load_balancer("int", [t["pub"]], [(443, "tcp"), (8443, "tcp")], [(t["i1"], 443)])
+    node, client, target = hp.ip_str(lb.nodes[0]), "10.0.1.5", "10.0.1.4"  # client i2, target i1
+    i1, i2 = t["i1"].primary_interface.id, t["i2"].primary_interface.id
+    syns = [(1, client, 50000, node, 443, TCP, SYN), (2, client, 50001, node, 8443, TCP, SYN),
+            (3, client, 50002, target, 443, TCP, SYN)]
+    check(net, packets(syns), [(F, f"{i1}/ena-in")] * 3)
+    replies = [(100, target, 443, client, p, TCP, SYNACK) for p in (50000, 50001, 50002)]
+    res = check(net, packets(replies), [(F, f"{i2}/ena-in")] * 3)
+    got = [(hp.ip_str(int(p["src_ip"])), int(p["src_port"])) for p in res.packets]
+    assert got == [(node, 443), (node, 8443), (target, 443)]
+    assert net.counters[lb.id]["packets"] == 4  # two SYNs, two replies
+    late = 400 * 10**6  # µs: past the 350 s idle timeout of the first flow
+    res = check(net, packets([(late, target, 443, client, 50000, TCP, ACK)]), [(V.DROP_SECURITY_GROUP, f"{i2}/sg-in")])
+    assert hp.ip_str(int(res.packets[0]["src_ip"])) == target  # not the load balancer's any more
+
+
+def test_packet_rate_allowance_is_shared_by_both_directions() -> None:
+    """AWS counts an instance's packet rate in and out together ("pps_allowance_exceeded: The number
+    of packets queued or dropped because the bidirectional PPS exceeded the maximum for the
+    instance.", EC2 User Guide, "Monitor network performance for your EC2 instance"): two c5.large
+    (550 kpps, an estimate of the catalog's) exchanging 400 kpps each way are over it together,
+    though each direction alone is not; one way alone is not over it."""
+    counts = {}
+    for both in (True, False):
+        net = hp.Network(seed=5)
+        vpc = net.add_vpc("10.4.0.0/16")
+        sub = vpc.add_subnet("10.4.0.0/24", az="us-east-1a")
+        sg = vpc.add_security_group("all", ingress=[("all", None, "10.4.0.0/16")])
+        a, b = (sub.add_instance("c5.large", security_groups=[sg]) for _ in range(2))  # 10.4.0.4, 10.4.0.5
+        n = 4000  # 10 ms at 400 kpps each way, 64-byte UDP packets (164 Mbps: under the bandwidth)
+        ts = (np.arange(n) * 2500).astype(np.uint64)
+        ways = [(a, b), (b, a)] if both else [(a, b)]
+        parts = []
+        for k, (src, dst) in enumerate(ways):
+            p = hp.empty(n)
+            p["ts"], p["src_ip"], p["dst_ip"] = ts + np.uint64(k * 1000), src.private_ip, dst.private_ip
+            p["src_port"], p["dst_port"], p["proto"], p["length"] = 10_000 + np.arange(n) % 64, 5000, UDP, 64
+            parts.append(p)
+        batch = np.concatenate(parts)
+        batch = batch[np.argsort(batch["ts"], kind="stable")]
+        net.process(batch)
+        conserved(net)
+        counts[both] = net.interface_counters(b.primary_interface)["pps_allowance_exceeded"]
+    assert hp.ena.instance_type("c5.large").pps == 550_000
+    assert counts[True] > 0 and counts[False] == 0
+
+
 def test_bandwidth_beyond_the_region_is_capped() -> None:
     """The catalog's scope ceilings (AWS, "Amazon EC2 instance network bandwidth": "an aggregate
     bandwidth quota of 5 Gbps if the target is not in the same Region, including traffic to AWS

@@ -79,6 +79,8 @@ void register_ena(py::module_& m) {
             py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
             py::arg("delay_out") = py::none())
         .def(
+            "share_pps", [](EnaInterface& eni, EnaInterface& other) { eni.share_pps(other); }, py::arg("other"))
+        .def(
             "queue",
             [](const EnaInterface& eni, const py::handle& batch, const py::object& out) {
                 return per_packet<std::uint16_t>(

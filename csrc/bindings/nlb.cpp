@@ -57,6 +57,13 @@ void register_nlb(py::module_& m) {
             py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
             py::arg("target_out") = py::none(), py::arg("threads") = 1)
         .def("flows_per_target", &NetworkLoadBalancer::flows_per_target)
+        .def(
+            "flow_targets",
+            [](const NetworkLoadBalancer& nlb, const py::handle& batch, const py::object& out) {
+                return per_packet<std::uint32_t>(
+                    batch, out, [&](const Packet* p, std::size_t n, std::uint32_t* t) { nlb.flow_targets(p, n, t); });
+            },
+            py::arg("batch"), py::arg("out") = py::none())
         .def("flows", [](const NetworkLoadBalancer& nlb) {
             std::vector<NlbFlow> rows;
             {

@@ -147,6 +147,7 @@ EnaInterface::Path EnaInterface::path_of(const Packet& p) const {
 void EnaInterface::start(std::uint64_t now) {
     started_ = true;
     pps_.start(now, pps_.shape().depth);
+    if (shared_pps_) shared_pps_->start(now);
     link_local_.start(now, link_local_.shape().depth);
     for (int d = 0; d < 2; ++d) {
         peak_[d].start(now, peak_[d].shape().depth);
@@ -241,7 +242,8 @@ void EnaInterface::process(const Packet* pkts, std::size_t n, std::uint8_t* verd
             over |= 1U << which;
             if (ready > depart) depart = ready, binding = which;
         };
-        if (!pps_.has(t, one)) hold(pps_.ready(t, one), 0);
+        Allowance& pps = shared_pps_ ? shared_pps_->at(side_, t) : pps_;
+        if (!pps.has(t, one)) hold(pps.ready(t, one), 0);
         if (!peak_[d].has(t, bits) || !sustained_[d].has(t, bits))
             hold(std::max(peak_[d].ready(t, bits), sustained_[d].ready(t, bits)), 1);
         uint128* flow = nullptr;
@@ -270,12 +272,24 @@ void EnaInterface::process(const Packet* pkts, std::size_t n, std::uint8_t* verd
             std::push_heap(q.begin(), q.end(), later);
         }
         // Tokens are taken at arrival: a waiting packet holds its place in every bucket.
-        pps_.take(t, one);
+        pps.take(t, one);
+        if (shared_pps_) shared_pps_->took(side_, t);
         peak_[d].take(t, bits);
         sustained_[d].take(t, bits);
         if (flow) flows_->shape().take(*flow, t, bits);
         deliver(p, queue_ids_[i], d == 0, depart - t, verdicts[i], delay_ns[i]);
     }
+    if (shared_pps_) shared_pps_->done();
+}
+
+void EnaInterface::share_pps(EnaInterface& other) {
+    if (&other == this) throw std::invalid_argument("an interface cannot share its allowance with itself");
+    if (started_ || other.started_) throw std::invalid_argument("share the pps allowance before the first packet");
+    if (cfg_.pps != other.cfg_.pps || cfg_.window_ns != other.cfg_.window_ns)
+        throw std::invalid_argument("interfaces sharing a pps allowance must have the same one");
+    if (!cfg_.pps) return;
+    shared_pps_ = other.shared_pps_ = std::make_shared<SharedAllowance>(cfg_.pps, pps_.shape().depth);
+    side_ = 0, other.side_ = 1;
 }
 
 void EnaInterface::expire(std::uint64_t now) {

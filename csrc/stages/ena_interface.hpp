@@ -23,6 +23,7 @@
 
 #include "limits/allowance.hpp"
 #include "limits/path_latency.hpp"
+#include "limits/shared_allowance.hpp"
 #include "stages/conntrack.hpp"
 #include "core/flow_key.hpp"
 #include "core/ipv4_network.hpp"
@@ -147,6 +148,10 @@ public:
     std::uint64_t flow_evictions() const { return flows_ ? flows_->evicted() : 0; }
     std::size_t connections() const { return ct_ ? ct_->size() : 0; }
     const EnaConfig& config() const { return cfg_; }
+    // From now on this interface and `other` (the same ENI's other direction, as a separate
+    // interface) take their packets-per-second tokens from one bucket (shared_allowance.hpp).
+    // Both must have the same pps allowance and neither may have seen a packet yet.
+    void share_pps(EnaInterface& other);
     void queues(const Packet* pkts, std::size_t n, std::uint16_t* out) const { rss_.queue(pkts, n, out); }
     // Each packet's flow latency (limits/path_latency.hpp), without any wait.
     void latencies(const Packet* pkts, std::size_t n, std::uint64_t* out) const {
@@ -168,8 +173,10 @@ private:
     std::unique_ptr<ConnTrack> ct_;
     std::unique_ptr<FlowBuckets> flows_;
     Allowance pps_, link_local_;
-    Allowance peak_[2], sustained_[2];      // [inbound, outbound]
-    uint128 sustained_window_[2] = {0, 0};  // the sustained buckets' depth without the credits
+    std::shared_ptr<SharedAllowance> shared_pps_;  // with the other direction's interface, if shared
+    int side_ = 0;                                 // which side of shared_pps_ this interface is
+    Allowance peak_[2], sustained_[2];             // [inbound, outbound]
+    uint128 sustained_window_[2] = {0, 0};         // the sustained buckets' depth without the credits
     // Each direction's queue: the departure times of the packets waiting in it, a min-heap.
     std::vector<std::uint64_t> waiting_[2];
     bool started_ = false;

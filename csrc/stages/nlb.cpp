@@ -262,6 +262,21 @@ void NetworkLoadBalancer::process(const Packet* in, std::size_t n, Packet* out, 
         });
 }
 
+std::uint32_t NlbShard::flow_target(const Packet& p) const {
+    const KeyedPacket kp = flow_key_of(p);
+    const std::size_t slot = table_.find(kp.key, table_.hash(kp.key));
+    if (slot == FlowTable::npos) return kNoTarget;
+    const FlowRecord& r = table_.record(slot);
+    if (is_alias(r) || cfg_->timeouts.expired(r, p.ts)) return kNoTarget;
+    return r.ext_as<NlbExt>().target;
+}
+
+void NetworkLoadBalancer::flow_targets(const Packet* probes, std::size_t n, std::uint32_t* out) const {
+    std::vector<std::uint16_t> ids(n);
+    if (n) rss_assign(probes, 0, n, ids.data());
+    for (std::size_t i = 0; i < n; ++i) out[i] = shards_[ids[i]].flow_target(probes[i]);
+}
+
 std::vector<std::uint64_t> NetworkLoadBalancer::flows_per_target() const {
     std::vector<std::uint64_t> out(targets_.size(), 0);
     for (const auto& s : shards_) s.count_targets(out);

@@ -96,6 +96,8 @@ public:
     std::size_t connections() const { return live_; }
     // Flows per target, added to `out`.
     void count_targets(std::vector<std::uint64_t>& out) const;
+    // The target of the live flow `p` (client to node) belongs to at p.ts, or kNoTarget; changes nothing.
+    std::uint32_t flow_target(const Packet& p) const;
     void append_rows(std::vector<NlbFlow>& out) const;
 
 private:
@@ -131,6 +133,9 @@ public:
                  unsigned threads);
     std::vector<NlbMinute> metrics() const { return ShardedStage::metrics<NlbMinute>(); }
     std::vector<std::uint64_t> flows_per_target() const;
+    // For each probe (a packet from a client to a node's listener), the target of the live flow
+    // it names, or kNoTarget: how a target's reply is known to belong to a flow. No state changes.
+    void flow_targets(const Packet* probes, std::size_t n, std::uint32_t* out) const;
     std::vector<NlbFlow> flows() const { return rows<NlbFlow>(); }
 
 private:

@@ -4,11 +4,13 @@ stages run alone on the same packets, in the same run.
 The path is an instance's interface → its security groups → its subnet's ACL and route table → a
 NAT gateway in the public subnet → the internet gateway, and back, over ``connections`` established
 TCP connections. One recorded pass of the path captures the packets every node took; the
-``network.stages`` round then calls each node's stage directly on those packets (the ENA interface,
-the security groups' rule match and ConnTrack, the ACL's rule match, the route lookup, the NAT
-gateway, the internet gateway's address lookup), with no scheduling, gathering or scattering. The
-ratio of the two is what hop dispatch costs. Each round moves the packets' time on by a window, so
-the stages' state (allowances, timeouts) sees the same traffic every round.
+``network.stages`` round then makes each node's own call into the engine directly on those packets,
+as the node makes it (the ENA interfaces, the security groups' rule match and ConnTrack, the NAT
+gateway translating in place, the core's route-table, internet-gateway, internet and source
+kernels; nothing for an ACL whose first rule allows everything, as the node does nothing), with no
+scheduling, gathering or scattering. The ratio of the two is what hop dispatch costs. Each round
+moves the packets' time on by a window, so the stages' state (allowances, timeouts) sees the same
+traffic every round.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hyperplane import _core
 from hyperplane.bench.stage import Round, Stage
 from hyperplane.bench.workloads import Workload
 from hyperplane.packets import Batch, TcpFlag, empty, ip
 from hyperplane.topology import Network
 from hyperplane.topology import nodes as P
-from hyperplane.topology.rules import acl_decide, first_match, longest_prefix, untracked
+from hyperplane.topology.rules import ALLOW_ALL, acl_decide, first_match, untracked
 
 WINDOW_NS = 60 * 10**9
 """Each round's packets lie in one minute of packet time (a 100k-pps trace at 1M packets)."""
@@ -106,8 +109,9 @@ def build(packets: int, connections: int, seed: int) -> NetworkSetup:
     return setup
 
 
-def _alone(node: P.Node) -> Callable[[Batch], object]:
-    """The node's stage called directly on a batch: what the node does, without the path around it."""
+def _alone(node: P.Node, b: Batch) -> Callable[[Batch], object]:
+    """The node's stage called directly on a batch like ``b`` (the packets it took in the path): what
+    the node does, without the path around it."""
     rt = node.rt
     if isinstance(node, P.EniNode):
         iface = rt.interface(node.eni, node.out)
@@ -135,18 +139,28 @@ def _alone(node: P.Node) -> Callable[[Batch], object]:
     if isinstance(node, P.AclNode):
         entries = node.subnet.network_acl.egress if node.out else node.subnet.network_acl.ingress
         f = "dst_ip" if node.out else "src_ip"
+        if entries and entries[0].allow and entries[0].match == ALLOW_ALL:
+            return lambda b: None  # as the node: a first rule that allows everything decides at once
         return lambda b: acl_decide(entries, b["proto"], b["dst_port"], b[f])
-    if isinstance(node, P.RouteNode):
-        routes = [r.cidr for r in node.subnet.route_table.routes]
-        return lambda b: (longest_prefix(routes, b["dst_ip"]), P._lookup(rt.priv_keys, rt.priv_eni, b["dst_ip"]))
     if isinstance(node, P.NatNode):
-        return rt.nat_stage(node.g).process
-    if isinstance(node, P.IgwNode):
-        return lambda b: (
-            P._lookup(rt.eip_priv_keys, rt.eip_index, b["src_ip"]),
-            P._lookup(rt.pub_keys, rt.pub_kind, b["dst_ip"]),
-        )
-    return lambda b: P._lookup(rt.priv_keys, rt.priv_eni, b["src_ip"])  # source and internet: one address lookup
+        nat = rt.nat_stage(node.g)
+        return lambda b: nat.process(b, out=b)  # in place, as the node calls it
+    # The address nodes are one call into the core each (csrc/topology/path_nodes.hpp): the same
+    # call alone, over the batch, with per-packet state as the path had it (made before timing).
+    n = len(b)
+    idx = np.arange(n, dtype=np.int64)
+    then, from_subnet = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+    lookups, via = np.zeros(n, dtype=np.uint8), np.zeros(0, dtype=np.int64)  # no load balancers
+    public = np.isin(b["src_ip"], rt.pub_keys)  # from a NAT gateway's address: on the way out
+    leaving = public if isinstance(node, P.InternetNode) else np.zeros(n, dtype=np.bool_)
+    entering = ~public if isinstance(node, P.IgwNode) else np.zeros(n, dtype=np.bool_)
+    if isinstance(node, P.RouteNode):
+        me = rt.subnet_index[node.subnet.id]
+        zp, zb = np.zeros(len(rt.subnets), dtype=np.uint64), np.zeros(len(rt.subnets), dtype=np.uint64)
+        return lambda b: _core.path_route(rt.tables, rt.routes[me], me, idx, b, then, from_subnet, lookups, leaving,
+                                          entering, via, zp, zb)
+    kernel = {P.IgwNode: _core.path_internet_gateway, P.InternetNode: _core.path_internet}.get(type(node), _core.path_source)
+    return lambda b: kernel(rt.tables, idx, b, then, from_subnet, lookups, leaving, entering, via)
 
 
 def path_round(setup: NetworkSetup) -> float:
@@ -158,7 +172,7 @@ def path_round(setup: NetworkSetup) -> float:
 
 
 def stages_round(setup: NetworkSetup) -> float:
-    calls = [(_alone(node), setup.shifted(b)) for node, b in setup.calls]
+    calls = [(_alone(node, b), setup.shifted(b)) for node, b in setup.calls]
     setup.rounds += 1
     total = 0.0
     for call, b in calls:

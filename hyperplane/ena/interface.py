@@ -327,6 +327,19 @@ class Interface(Serialised):
         packets, verdict, delay = self._core.process(batch, out, verdict_out, delay_out)
         return ProcessResult(packets, verdict, delay)
 
+    def share_packet_rate(self, other: Interface) -> None:
+        """Take packets-per-second tokens from one allowance with ``other``, the same interface's
+        other direction kept as a second ``Interface`` (AWS counts the allowance over both
+        directions: "pps_allowance_exceeded: The number of packets queued or dropped because the
+        bidirectional PPS exceeded the maximum for the instance", ENA documentation). Call it
+        before either has seen a packet; both must have the same packet-rate allowance. Each call
+        of either is in time order; when one's calls run ahead of the other's, the one behind sees
+        both directions' packets in time order, the one ahead does not see the other's earlier
+        packets until its next call (csrc/limits/shared_allowance.hpp)."""
+        if not isinstance(other, Interface):
+            raise TypeError(f"other must be an Interface, not {type(other).__name__}")
+        self._core.share_pps(other._core)
+
     @serialised
     def queue_of(self, batch: Batch, *, out: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint16]:
         """The queue RSS gives each packet (receive for inbound, transmit for outbound)."""

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from hyperplane import _core
 from hyperplane.ena.interface import LINK_LOCAL
-from hyperplane.packets import PACKET_DTYPE, Batch, PacketFlag
+from hyperplane.packets import Batch, PacketFlag
 from hyperplane.topology.addresses import Cidr
 from hyperplane.topology.resources import (
     InternetGateway,
@@ -26,7 +27,7 @@ from hyperplane.topology.resources import (
     Subnet,
     Vpc,
 )
-from hyperplane.topology.rules import ALLOW_ALL, acl_decide, first_match, longest_prefix, untracked
+from hyperplane.topology.rules import ALLOW_ALL, acl_decide, first_match, untracked
 from hyperplane.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -40,13 +41,21 @@ MAX_ROUTE_LOOKUPS = 4
 """The longest path the model has looks a route up three times (instance → NAT gateway → internet
 gateway, or back); a packet looked up more often is in a loop (``DROP_LOOP``)."""
 
+class Then:
+    """A node's next nodes as each packet's own ``Run.then`` (what the hop that routed it there set)."""
+
+
+THEN = Then()
+Next = I64 | int | Then
+"""Where a node's packets go: a node per packet, one node for all (-1: arrived), or ``THEN``."""
+
 RANKS = ("source", "ena-out", "sg-out", "acl-out", "route", "nat", "nlb", "igw", "internet", "acl-in", "sg-in", "ena-in")
 
 
 class Run:
     """One call's packets and their per-packet state."""
 
-    def __init__(self, batch: Batch, out: Batch | None) -> None:
+    def __init__(self, batch: Batch, out: Batch | None, load_balancers: bool) -> None:
         n = len(batch)
         if out is None:
             self.pk = batch.copy()
@@ -54,34 +63,52 @@ class Run:
             if out is not batch:
                 out[...] = batch
             self.pk = out
-        self.words = self.pk.view(np.uint64).reshape(-1, 4)
         self.ts = self.pk["ts"].copy()
         """Each packet's ``ts``, kept contiguous beside the packets for the scheduler."""
         self.verdict = np.full(n, PENDING, dtype=np.uint8)
         self.hop = np.full(n, -1, dtype=np.int32)
         self.delay = np.zeros(n, dtype=np.uint64)
-        self.then = np.full(n, -1, dtype=np.int64)
-        self.from_subnet = np.full(n, -1, dtype=np.int64)
+        self.then = np.empty(n, dtype=np.int64)
+        """Where a packet goes after the ACL in it is routed to: written by the hop that routes it
+        there (a route table, an internet gateway) before the ACL reads it."""
+        self.from_subnet = np.empty(n, dtype=np.int64)
+        """The subnet a packet was routed from (-1: from the internet), written as ``then`` is."""
         self.lookups = np.zeros(n, dtype=np.uint8)
         self.leaving = np.zeros(n, dtype=np.bool_)
         self.entering = np.zeros(n, dtype=np.bool_)
+        self.via = np.full(n if load_balancers else 0, -1, dtype=np.int64)
+        """A target's reply to a load balancer flow: the row of the node the flow came through (an
+        empty array in a network without load balancers)."""
+        self.lb_port = np.zeros(n if load_balancers else 0, dtype=np.uint16)
+        """... and the listener's port it came to."""
+        self.cached: tuple[I64, Batch] | None = None
+        """A node's packets as it hands them all to one next node, with their indices (see gather)."""
+
+    def state(self) -> tuple[Batch, I64, I64, npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.bool_], I64]:
+        """The arrays the core's address nodes read and write (csrc/topology/path_nodes.hpp)."""
+        return self.pk, self.then, self.from_subnet, self.lookups, self.leaving, self.entering, self.via
 
 
 def gather(r: Run, idx: I64) -> Batch:
-    """The packets ``idx`` as a new contiguous batch: 32-byte rows copied as four words each
-    (numpy copies structured records field by field, several times slower)."""
-    out: Batch = r.words[idx].view(PACKET_DTYPE).reshape(-1)
+    """The packets ``idx`` as a contiguous batch (one pass in the core), or the batch a node before
+    left in ``Run.cached`` with these very indices: a packet is pending at one node only, and the
+    nodes between handed the same indices on whole without writing the packets (a node that writes
+    them keeps the batch as they are, or drops it)."""
+    if r.cached is not None and r.cached[0] is idx:
+        return r.cached[1]
+    out: Batch = _core.path_gather(r.pk, idx)
+    r.cached = (idx, out)
     return out
 
 
 def scatter(r: Run, idx: I64, batch: Batch) -> None:
     """Write ``batch`` back over the packets ``idx``."""
-    r.words[idx] = batch.view(np.uint64).reshape(-1, 4)
+    _core.path_scatter(r.pk, idx, batch)
 
 
 class Node(ABC):
     """A hop: ``run(run, idx)`` gives each packet of ``idx`` a verdict (FORWARD to go on) and the
-    node it goes to next (-1: it has arrived), as an array or, when it is the same for all, an int."""
+    node it goes to next (-1: it has arrived), as an array, an int when the same for all, or ``THEN``."""
 
     kind = "source"
     delays = False
@@ -93,7 +120,7 @@ class Node(ABC):
         self.counts = np.zeros(NV, dtype=np.uint64)
 
     @abstractmethod
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         """Decide for the packets ``idx`` (see the class)."""
 
 
@@ -105,12 +132,7 @@ def _lookup(keys: npt.NDArray[Any], values: I64, x: npt.NDArray[Any]) -> I64:
     return np.where(keys[pos] == x, values[pos], -1)
 
 
-def _find(keys: npt.NDArray[Any], x: npt.NDArray[Any]) -> I64:
-    """The position of each of ``x`` in the sorted ``keys``, or -1."""
-    if len(keys) == 0:
-        return np.full(len(x), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(keys, x), len(keys) - 1)
-    return np.where(keys[pos] == x, pos, -1)
+_LINK_LOCAL = Cidr.parse(LINK_LOCAL[0], "link_local")
 
 
 def _in(c: Cidr, x: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
@@ -124,21 +146,9 @@ class SourceNode(Node):
 
     kind = "source"
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt = self.rt
-        src = r.pk["src_ip"][idx]
-        eni = _lookup(rt.priv_keys, rt.priv_eni, src)
-        nxt = np.full(len(idx), -1, dtype=np.int64)
-        has = eni >= 0
-        nxt[has] = rt.ena_out[eni[has]]
-        inside = np.zeros(len(idx), dtype=np.bool_)
-        for v in rt.net.vpcs:
-            inside |= _in(v.cidr, src)
-        outside = ~has & ~inside
-        if outside.any():
-            nxt[np.flatnonzero(outside)[_lookup(rt.pub_keys, rt.pub_kind, src[outside]) < 0]] = rt.internet
-        v = np.where(nxt >= 0, FWD, np.uint8(Verdict.DROP_NOT_ROUTED))
-        return v.astype(np.uint8), nxt
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
+        v, nxt = _core.path_source(self.rt.tables, idx, *r.state())
+        return v, nxt
 
 
 class EniNode(Node):
@@ -152,41 +162,44 @@ class EniNode(Node):
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         iface = self.rt.interface(self.eni, self.out)
-        res = iface.process(gather(r, idx))
-        v = res.verdict
-        ok = v == FWD
-        moved = r.ts[idx] + res.delay_ns
-        r.ts[idx] = moved
-        r.words[idx, 0] = moved  # ts is the record's first word; a dropped packet's delay is 0
-        r.delay[idx] += res.delay_ns
+        p = gather(r, idx)
+        res = iface.process(p)
+        v, d = res.verdict, res.delay_ns  # a dropped packet's delay is 0
         if not self.out:
+            _core.path_move_on(r.pk, r.ts, r.delay, idx, d, p)
             return v, -1
-        dst = r.pk["dst_ip"][idx]
-        local = _in(Cidr.parse(LINK_LOCAL[0], "link_local"), dst) | (dst == np.uint32(self.eni.subnet.vpc.resolver))
-        scope = self.rt.scope_allowance(self.eni)
+        rt, vpcs = self.rt, self.rt.net.vpcs
+        resolver = Cidr(self.eni.subnet.vpc.resolver, 32)
+        where = _core.path_destinations(p, [_LINK_LOCAL.base, resolver.base], [_LINK_LOCAL.mask, resolver.mask],
+                                        [v.cidr.base for v in vpcs], [v.cidr.mask for v in vpcs])
+        local = where == 1  # to link-local services: the card answers them
+        _core.path_move_on(r.pk, r.ts, r.delay, idx, d, p)  # p moves on with them
+        scope = rt.scope_allowance(self.eni)
         if scope is not None:
             # Beyond the region (every address outside the network's VPCs): the type's aggregate
             # ceiling for that scope, as a second allowance after the interface's own.
-            away = ok & ~local
-            for vpc in self.rt.net.vpcs:
-                away &= ~_in(vpc.cidr, dst)
-            if away.any():
+            away = (where == 2) & (v == FWD)
+            ts = p["ts"]
+            if away.all() and not bool((ts[1:] < ts[:-1]).any()):
+                res2 = scope.process(p)
+                v = res2.verdict
+                if res2.delay_ns.any():
+                    _core.path_move_on(r.pk, r.ts, r.delay, idx, res2.delay_ns, p)
+            elif away.any():
                 pos = np.flatnonzero(away)
-                ts = r.ts[idx[pos]]
-                if bool((ts[1:] < ts[:-1]).any()):  # queueing may have reordered them
-                    pos = pos[np.argsort(ts, kind="stable")]
-                sel = idx[pos]
-                res2 = scope.process(gather(r, sel))
-                moved2 = r.ts[sel] + res2.delay_ns
-                r.ts[sel] = moved2
-                r.words[sel, 0] = moved2
-                r.delay[sel] += res2.delay_ns
+                if bool((ts[pos][1:] < ts[pos][:-1]).any()):  # queueing may have reordered them
+                    pos = pos[np.argsort(ts[pos], kind="stable")]
+                res2 = scope.process(p[pos])
+                _core.path_move_on(r.pk, r.ts, r.delay, idx[pos], res2.delay_ns)
                 v = v.copy()
                 v[pos] = res2.verdict
-        nxt = np.where(local, -1, self.rt.sg_out[self.rt.eni_index[self.eni.id]])
-        return v, nxt.astype(np.int64)
+                r.cached = None  # p no longer holds these packets as they are
+        sg = int(rt.sg_out[rt.eni_index[self.eni.id]])
+        if not local.any():
+            return v, sg
+        return v, np.where(local, -1, sg).astype(np.int64)
 
 
 class SgNode(Node):
@@ -198,7 +211,7 @@ class SgNode(Node):
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         rt, k = self.rt, self.rt.eni_index[self.eni.id]
         rules, other = (rt.sg_egress[k], rt.sg_ingress[k]) if self.out else (rt.sg_ingress[k], rt.sg_egress[k])
         p = gather(r, idx)
@@ -209,14 +222,26 @@ class SgNode(Node):
         v = np.full(len(idx), FWD, dtype=np.uint8)
         if tracked.any():
             sub = p if tracked.all() else p[tracked]
-            if not allowed.all():
+            marked = not allowed.all()
+            if marked:
+                if sub is p:
+                    r.cached = None  # p's flags are about to differ from the packets'
                 sub["flags"] |= np.where(allowed[tracked], 0, int(PacketFlag.TRACKED_ONLY)).astype(np.uint8)
             cv = rt.tracker(self.eni).process(sub).verdict
+            if sub is p and not marked and not cv.any():  # all allowed and tracked, all forwarded
+                return self._next(cv)
             a = allowed[tracked]
             tv = np.where(a, np.where(cv == Verdict.DROP_TABLE_FULL, np.uint8(Verdict.DROP_TABLE_FULL), FWD),
                           np.where(cv == FWD, FWD, np.uint8(Verdict.DROP_SECURITY_GROUP)))
             v[tracked] = tv
-        return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]] if self.out else rt.ena_in[k])
+        return self._next(v)
+
+    def _next(self, v: V) -> tuple[V, int]:
+        """Out: to the subnet's ACL out. In: to the interface's way in."""
+        rt = self.rt
+        if self.out:
+            return v, int(rt.acl_out[rt.subnet_index[self.eni.subnet.id]])
+        return v, int(rt.ena_in[rt.eni_index[self.eni.id]])
 
 
 class AclNode(Node):
@@ -228,11 +253,11 @@ class AclNode(Node):
         super().__init__(rt, f"{subnet.id}/{self.kind}")
         self.subnet, self.out = subnet, out
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         rt, s = self.rt, self.subnet
         acl = s.network_acl
         entries = acl.egress if self.out else acl.ingress
-        nxt: I64 | int = int(rt.route[rt.subnet_index[s.id]]) if self.out else r.then[idx]
+        nxt: Next = int(rt.route[rt.subnet_index[s.id]]) if self.out else THEN
         if entries and entries[0].allow and entries[0].match == ALLOW_ALL:
             return np.zeros(len(idx), dtype=np.uint8), nxt  # its first rule allows everything
         pk = r.pk
@@ -252,63 +277,46 @@ class RouteNode(Node):
         super().__init__(rt, f"{subnet.id}/{subnet.route_table.id}")
         self.subnet = subnet
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt, s = self.rt, self.subnet
-        r.lookups[idx] += 1
-        me = rt.subnet_index[s.id]
-        r.from_subnet[idx] = me
-        dst = r.pk["dst_ip"][idx]
-        routes = s.route_table.routes
-        k = longest_prefix([x.cidr for x in routes], dst)
-        v = np.full(len(idx), np.uint8(Verdict.DROP_NO_ROUTE), dtype=np.uint8)
-        nxt = np.full(len(idx), -1, dtype=np.int64)
-        to_subnet = np.full(len(idx), -1, dtype=np.int64)
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
+        rt = self.rt
+        me = rt.subnet_index[self.subnet.id]
         if len(rt.lbt_keys):
-            # A load balancer's target answering a flow: the reply goes back through its node.
-            key = (r.pk["src_ip"][idx].astype(np.uint64) << np.uint64(16)) | r.pk["src_port"][idx]
-            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
-            back = n >= 0
-            if back.any():
-                k[back] = -2
-                v[back], nxt[back] = FWD, rt.acl_in[rt.lbn_subnet[n[back]]]
-                to_subnet[back] = rt.lbn_subnet[n[back]]
-                r.then[idx[back]] = rt.lbn_node[n[back]]
-        for j, route in enumerate(routes):
-            m = k == j
-            if not m.any():
-                continue
-            t = route.target
-            if t == "local":
-                eni = _lookup(rt.priv_keys, rt.priv_eni, dst[m])
-                found = eni >= 0
-                mi = np.flatnonzero(m)
-                v[mi] = np.where(found, FWD, np.uint8(Verdict.DROP_UNREACHABLE))
-                lb = _lookup(rt.lbn_keys, rt.lbn_index, dst[m])
-                to_lb = ~found & (lb >= 0)
-                if to_lb.any():
-                    n = lb[to_lb]
-                    v[mi[to_lb]], nxt[mi[to_lb]], to_subnet[mi[to_lb]] = FWD, rt.acl_in[rt.lbn_subnet[n]], rt.lbn_subnet[n]
-                    r.then[idx[mi[to_lb]]] = rt.lbn_node[n]
-                e = eni[found]
-                r.then[idx[mi[found]]] = rt.sg_in[e]
-                nxt[mi[found]] = rt.acl_in[rt.eni_subnet[e]]
-                to_subnet[mi[found]] = rt.eni_subnet[e]
-            elif isinstance(t, InternetGateway):
-                v[m], nxt[m] = FWD, rt.igw[t.id]
-            elif isinstance(t, NetworkInterface):
-                # An appliance (a firewall, a NAT instance): the traffic is delivered to it.
-                ei = rt.eni_index[t.id]
-                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[rt.eni_subnet[ei]], rt.eni_subnet[ei]
-                r.then[idx[m]] = rt.sg_in[ei]
-            elif isinstance(t, NatGatewayResource) and not t.deleted:
-                nat_subnet = rt.subnet_index[t.subnet.id]
-                v[m], nxt[m], to_subnet[m] = FWD, rt.acl_in[nat_subnet], nat_subnet
-                r.then[idx[m]] = rt.nat[t.id]
-            else:
-                v[m] = Verdict.DROP_BLACKHOLE
-        v[r.lookups[idx] > MAX_ROUTE_LOOKUPS] = Verdict.DROP_LOOP
-        rt.count_cross_az(me, to_subnet, r.pk["length"][idx], v == FWD)
+            self._replies(r, idx)
+        zp, zb = np.zeros(len(rt.subnets), dtype=np.uint64), np.zeros(len(rt.subnets), dtype=np.uint64)
+        v, nxt = _core.path_route(rt.tables, rt.routes[me], me, idx, *r.state(), zp, zb)
+        rt.count_cross_az(me, zp, zb)
         return v, nxt
+
+    def _replies(self, r: Run, idx: I64) -> None:
+        """Mark (``Run.via``, ``Run.lb_port``) the packets that are a load balancer target's replies
+        to a live flow of the load balancer: from the target's address and port to a client whose
+        flow, asked of the stage node by node and listener by listener, has that target. Other
+        traffic of the target (a client that reached it directly) is routed as any other."""
+        rt = self.rt
+        key = (r.pk["src_ip"][idx].astype(np.uint64) << np.uint64(16)) | r.pk["src_port"][idx]
+        at = _lookup(rt.lbt_keys, np.arange(len(rt.lbt_keys), dtype=np.int64), key)
+        cand = np.flatnonzero(at >= 0)
+        if not len(cand):
+            return
+        ci, at = idx[cand], at[cand]
+        probe = _core.path_gather(r.pk, ci)  # the flow as the client sent it: client -> node:listener
+        probe["src_ip"], probe["src_port"] = probe["dst_ip"].copy(), probe["dst_port"].copy()
+        for k in np.unique(rt.lbt_lb[at]).tolist():
+            lb = rt.lb_list[k]
+            stage = rt._lbs.get(lb.id)
+            if stage is None:  # no packet has reached it: it has no flows
+                continue
+            mine = rt.lbt_lb[at] == k
+            target = rt.lbt_target[at]
+            for row, node in zip(rt.lb_rows[k], lb.nodes):
+                for port, _ in lb.listeners:
+                    open_ = mine & (r.via[ci] < 0)
+                    if not open_.any():
+                        break
+                    sub = probe[open_]
+                    sub["dst_ip"], sub["dst_port"] = node, port
+                    hit = np.flatnonzero(open_)[stage.flow_targets(sub).astype(np.int64) == target[open_]]
+                    r.via[ci[hit]], r.lb_port[ci[hit]] = row, port
 
 
 class NatNode(Node):
@@ -320,9 +328,10 @@ class NatNode(Node):
         super().__init__(rt, g.id)
         self.g = g
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        res = self.rt.nat_stage(self.g).process(gather(r, idx))
-        scatter(r, idx, res.packets)
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
+        p = gather(r, idx)
+        res = self.rt.nat_stage(self.g).process(p, out=p)  # translated in place, then back
+        scatter(r, idx, p)
         nxt = self.rt.acl_out[self.rt.subnet_index[self.g.subnet.id]]
         return res.verdict, int(nxt)  # the dropped end here whatever their next
 
@@ -340,7 +349,7 @@ class NlbNode(Node):
         super().__init__(rt, lb.id)
         self.lb = lb
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         rt = self.rt
         p = gather(r, idx)
         node = _lookup(rt.lbn_keys, rt.lbn_index, p["dst_ip"])
@@ -353,12 +362,13 @@ class NlbNode(Node):
             v[fwd] = res.verdict
             nxt[fwd] = rt.route[rt.lbn_subnet[node[fwd]]]
         back = ~fwd
-        if back.any():
-            key = (p["src_ip"][back].astype(np.uint64) << np.uint64(16)) | p["src_port"][back]
-            n = _lookup(rt.lbt_keys, rt.lbt_node, key)
+        if back.any():  # replies to its flows (RouteNode._replies): from the node and listener the flow came to
+            bi = idx[back]
+            n = r.via[bi]
             p["src_ip"][back] = rt.lbn_private[n]
-            p["src_port"][back] = self.lb.listeners[0][0]
+            p["src_port"][back] = r.lb_port[bi]
             nxt[back] = rt.acl_out[rt.lbn_subnet[n]]
+            r.via[bi] = -1
         scatter(r, idx, p)
         return v, nxt
 
@@ -374,61 +384,10 @@ class IgwNode(Node):
         super().__init__(rt, igw.id)
         self.vpc: Vpc = igw.vpc
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt = self.rt
-        inn = r.entering[idx]
-        r.entering[idx[inn]] = False
-        v = np.full(len(idx), FWD, dtype=np.uint8)
-        if not inn.any():  # all on their way out: only sources to translate
-            return self._out(r, idx, v), rt.internet
-        nxt = np.full(len(idx), rt.internet, dtype=np.int64)
-        out = ~inn
-        if out.any():
-            v[out] = self._out(r, idx[out], v[out])
-        # in: to an interface's public address, a NAT gateway's, or a load balancer node's
-        ii = idx[inn]
-        dst = r.pk["dst_ip"][ii]
-        at = _find(rt.pub_keys, dst)
-        kind = np.where(at >= 0, rt.pub_kind[np.maximum(at, 0)] if len(rt.pub_kind) else -1, -1)
-        owner = rt.pub_owner[np.maximum(at, 0)] if len(rt.pub_owner) else np.zeros(len(ii), dtype=np.int64)
-        vin = np.where(kind < 0, np.uint8(Verdict.DROP_UNREACHABLE), FWD).astype(np.uint8)
-        nin = np.full(len(ii), -1, dtype=np.int64)
-        for k, private, then, subnet in (
-            (0, rt.eni_private, rt.sg_in, rt.eni_subnet),
-            (1, None, rt.nat_by_index, rt.nat_subnet),
-            (2, rt.lbn_private, rt.lbn_node, rt.lbn_subnet),
-        ):
-            m = kind == k
-            if m.any():
-                o = owner[m]
-                if private is not None:
-                    dst[m] = private[o]
-                r.then[ii[m]] = then[o]
-                nin[m] = rt.acl_in[subnet[o]]
-        r.pk["dst_ip"][ii] = dst
-        r.from_subnet[ii] = -1
-        v[inn], nxt[inn] = vin, nin
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
+        r.cached = None  # it rewrites addresses in the packets themselves
+        v, nxt = _core.path_internet_gateway(self.rt.tables, idx, *r.state())
         return v, nxt
-
-    def _out(self, r: Run, idx: I64, v: V) -> V:
-        """Out: the 1:1 translation of private sources to public ones; a NAT gateway's packets are
-        public already; a private source without a public address is dropped."""
-        rt = self.rt
-        src = r.pk["src_ip"][idx]
-        k = _lookup(rt.eip_priv_keys, rt.eip_index, src)
-        translate = k >= 0
-        if translate.any():
-            src[translate] = rt.eip_public[k[translate]]
-            r.pk["src_ip"][idx] = src
-        rest = ~translate
-        if rest.any():
-            is_nat = _lookup(rt.pub_keys, rt.pub_kind, src[rest]) == 1
-            bad = np.flatnonzero(rest)[~is_nat]
-            if len(bad):
-                v = v.copy()
-                v[bad] = Verdict.DROP_NO_PUBLIC_IP
-        r.leaving[idx] = True
-        return v
 
 
 class InternetNode(Node):
@@ -437,13 +396,6 @@ class InternetNode(Node):
 
     kind = "internet"
 
-    def run(self, r: Run, idx: I64) -> tuple[V, I64 | int]:
-        rt = self.rt
-        leaving = r.leaving[idx]
-        dst = r.pk["dst_ip"][idx]
-        vpc = _lookup(rt.pub_keys, rt.pub_vpc, dst)
-        gw = np.where(vpc >= 0, rt.vpc_igw[np.maximum(vpc, 0)], -1)
-        nxt = np.where(leaving, -1, gw).astype(np.int64)
-        r.entering[idx[~leaving]] = True
-        v = np.where(leaving | (gw >= 0), FWD, np.uint8(Verdict.DROP_UNREACHABLE)).astype(np.uint8)
+    def run(self, r: Run, idx: I64) -> tuple[V, Next]:
+        v, nxt = _core.path_internet(self.rt.tables, idx, *r.state())
         return v, nxt

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from hyperplane import _core
 from hyperplane.conntrack import ConnTrack, Timeouts
 from hyperplane.ena.interface import COUNTERS, LINK_LOCAL, Interface
 from hyperplane.nat import NatGateway
@@ -39,9 +40,8 @@ from hyperplane.nlb import NetworkLoadBalancer
 from hyperplane.packets import PACKET_DTYPE, Batch
 from hyperplane.topology.addresses import dotted
 from hyperplane.topology.nodes import (
-    FWD,
     I64,
-    NV,
+    MAX_ROUTE_LOOKUPS,
     AclNode,
     EniNode,
     IgwNode,
@@ -53,12 +53,12 @@ from hyperplane.topology.nodes import (
     Run,
     SgNode,
     SourceNode,
+    Then,
     V,
-    gather,
 )
-from hyperplane.topology.resources import LoadBalancerResource, NatGatewayResource, NetworkInterface
+from hyperplane.topology.resources import InternetGateway, LoadBalancerResource, NatGatewayResource, NetworkInterface
 from hyperplane.topology.rules import SgMatch
-from hyperplane.verdict import packet_counters
+from hyperplane.verdict import Verdict, packet_counters
 
 
 class NetworkResult(NamedTuple):
@@ -71,6 +71,14 @@ class NetworkResult(NamedTuple):
     """The hop that decided the packet's fate (its name: ``net.hops[hop]``)."""
     delay_ns: npt.NDArray[np.uint64]
     """The delay it met on the way (ENA latency and queueing), up to its deciding hop."""
+
+
+def _addresses(keys: npt.NDArray[Any], **values: npt.NDArray[Any]) -> _core.PathAddresses:
+    a = _core.PathAddresses()
+    a.keys = keys.tolist()
+    for name, v in values.items():
+        setattr(a, name, v.tolist())
+    return a
 
 
 def check_batch(batch: object) -> None:
@@ -112,21 +120,27 @@ class Runtime:
 
     def interface(self, eni: NetworkInterface, out: bool) -> Interface:
         """The interface's ENA allowances for one direction. The two directions are two
-        ``hp.ena.Interface``s: each is one sequence of events in time, and a path reaches an
-        interface's way out and its way in in separate node calls. So the packet-rate allowance,
-        which AWS counts over both directions together, is applied to each on its own."""
+        ``hp.ena.Interface``s, since a path reaches an interface's way out and its way in in
+        separate node calls, each in time order; they share one packet-rate allowance, which AWS
+        counts over both directions together ("pps_allowance_exceeded: The number of packets
+        queued or dropped because the bidirectional PPS exceeded the maximum for the instance",
+        ENA documentation): ``Interface.share_packet_rate``. Bandwidth is per direction."""
         key = f"{eni.id}/{'out' if out else 'in'}"
         if key not in self._interfaces:
             inst = eni.instance
-            iface = Interface(
-                inst.instance_type,
-                direction="out" if out else "in",
-                conntrack=False,  # the security groups' tracker is the conntrack allowance
-                placement_group=inst.placement_group is not None,
-                link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
-                seed=self._seed(key),
-            )
-            self._interfaces[key] = iface
+            pair = {}
+            for way in ("out", "in"):  # both at once: the allowance is shared before either sees a packet
+                pair[way] = Interface(
+                    inst.instance_type,
+                    direction=way,
+                    conntrack=False,  # the security groups' tracker is the conntrack allowance
+                    placement_group=inst.placement_group is not None,
+                    link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
+                    seed=self._seed(f"{eni.id}/{way}"),
+                )
+            pair["out"].share_packet_rate(pair["in"])
+            for way, iface in pair.items():
+                self._interfaces[f"{eni.id}/{way}"] = iface
         return self._interfaces[key]
 
     def scope_allowance(self, eni: NetworkInterface) -> Interface | None:
@@ -224,15 +238,13 @@ class Runtime:
         self.lbn_node = np.array([self.lb_node[lb.id] for lb, _, _, _ in nodes], dtype=np.int64)
         order = np.argsort(self.lbn_private, kind="stable")
         self.lbn_keys, self.lbn_index = self.lbn_private[order], order.astype(np.int64)
-        rows_t = []
-        for lb in lbs:
-            first = next(j for j, (l2, _, _, _) in enumerate(nodes) if l2 is lb)
-            for e, port in lb.targets:
-                zone_node = next((first + j for j, s in enumerate(lb.subnets) if s.az == e.subnet.az), first)
-                rows_t.append(((e.private_ip << 16) | port, zone_node))
-        rows_t.sort()
-        self.lbt_keys = np.array([k for k, _ in rows_t], dtype=np.uint64)
-        self.lbt_node = np.array([n for _, n in rows_t], dtype=np.int64)
+        # load balancer targets (address << 16 | port) -> (load balancer, the target's index in it)
+        self.lb_list = lbs
+        self.lb_rows = [[j for j, (l2, _, _, _) in enumerate(nodes) if l2 is lb] for lb in lbs]
+        rows_t = sorted(((e.private_ip << 16) | port, k, t) for k, lb in enumerate(lbs) for t, (e, port) in enumerate(lb.targets))
+        self.lbt_keys = np.array([x for x, _, _ in rows_t], dtype=np.uint64)
+        self.lbt_lb = np.array([k for _, k, _ in rows_t], dtype=np.int64)
+        self.lbt_target = np.array([t for _, _, t in rows_t], dtype=np.int64)
         # private addresses with a public one, for the internet gateway's 1:1 translation
         pairs = sorted([(e.private_ip, e.public_ip) for e in enis if e.public_ip is not None]
                        + [(a, pub) for _, _, a, pub in nodes if pub is not None])
@@ -262,6 +274,8 @@ class Runtime:
         self.pub_kind = np.array([x[1] for x in rows], dtype=np.int64)
         self.pub_owner = np.array([x[2] for x in rows], dtype=np.int64)
         self.pub_vpc = np.array([x[3] for x in rows], dtype=np.int64)
+        self.tables = self._tables(nats, nodes)
+        self.routes = [self._routes(s) for s in subnets]
         # security groups: each interface's rules, with referenced groups as member addresses
         members: dict[str, list[int]] = {}
         for e in enis:
@@ -276,6 +290,64 @@ class Runtime:
         self.sg_ingress = [compiled([x for g in e.security_groups for x in g.ingress]) for e in enis]
         self.sg_egress = [compiled([x for g in e.security_groups for x in g.egress]) for e in enis]
 
+    def _tables(self, nats: list[NatGatewayResource], lb_nodes: list[Any]) -> _core.PathTables:
+        """The address tables the core's address nodes read (csrc/topology/path_nodes.hpp), each
+        address resolved to the nodes and subnet it leads to."""
+        t = _core.PathTables()
+        pe = self.priv_eni
+        t.priv = _addresses(self.priv_keys, start=self.ena_out[pe], next=self.acl_in[self.eni_subnet[pe]],
+                            then=self.sg_in[pe], subnet=self.eni_subnet[pe])
+        n = self.lbn_index
+        t.lb_nodes = _addresses(self.lbn_keys, next=self.acl_in[self.lbn_subnet[n]], then=self.lbn_node[n],
+                                subnet=self.lbn_subnet[n])
+        t.lb_node_next = self.acl_in[self.lbn_subnet].tolist()
+        t.lb_node_then = self.lbn_node.tolist()
+        t.lb_node_subnet = self.lbn_subnet.tolist()
+        # public addresses: kind 0 an interface's, 1 a NAT gateway's, 2 a load balancer node's
+        owners = (
+            (self.eni_private.astype(np.int64), self.sg_in, self.eni_subnet),
+            (np.full(len(nats), -1, dtype=np.int64), self.nat_by_index, self.nat_subnet),
+            (self.lbn_private.astype(np.int64), self.lbn_node, self.lbn_subnet),
+        )
+        rewrite, then, acl = (np.zeros(len(self.pub_keys), dtype=np.int64) for _ in range(3))
+        for kind, (private, node, subnet) in enumerate(owners):
+            m = self.pub_kind == kind
+            o = self.pub_owner[m]
+            rewrite[m], then[m], acl[m] = private[o], node[o], self.acl_in[subnet[o]]
+        t.pub = _addresses(self.pub_keys, next=acl, then=then, rewrite=rewrite, nat=(self.pub_kind == 1).astype(np.uint8),
+                           gateway=self.vpc_igw[self.pub_vpc])
+        t.eip = _addresses(self.eip_priv_keys, rewrite=self.eip_public.astype(np.int64))
+        t.vpc_base = [v.cidr.base for v in self.net.vpcs]
+        t.vpc_mask = [v.cidr.mask for v in self.net.vpcs]
+        t.subnet_zone = self.subnet_zone.tolist()
+        t.internet = self.internet
+        t.max_lookups = MAX_ROUTE_LOOKUPS
+        t.drop_not_routed, t.drop_unreachable = Verdict.DROP_NOT_ROUTED, Verdict.DROP_UNREACHABLE
+        t.drop_no_public_ip, t.drop_loop, t.drop_no_route = Verdict.DROP_NO_PUBLIC_IP, Verdict.DROP_LOOP, Verdict.DROP_NO_ROUTE
+        return t
+
+    def _routes(self, s: Any) -> list[_core.PathRoute]:
+        """A subnet's route table for the core, most specific route first, each target resolved."""
+        out = []
+        for route in sorted(s.route_table.routes, key=lambda x: -x.cidr.prefix):
+            r = _core.PathRoute()
+            r.base, r.mask, r.verdict = route.cidr.base, route.cidr.mask, Verdict.FORWARD
+            t = route.target
+            if t == "local":
+                r.local = True
+            elif isinstance(t, InternetGateway):
+                r.next = self.igw[t.id]
+            elif isinstance(t, NetworkInterface):  # an appliance (a firewall, a NAT instance): delivered to it
+                ei = self.eni_index[t.id]
+                r.next, r.then, r.subnet = int(self.acl_in[self.eni_subnet[ei]]), int(self.sg_in[ei]), int(self.eni_subnet[ei])
+            elif isinstance(t, NatGatewayResource) and not t.deleted:
+                sub = self.subnet_index[t.subnet.id]
+                r.next, r.then, r.subnet = int(self.acl_in[sub]), self.nat[t.id], sub
+            else:
+                r.verdict = Verdict.DROP_BLACKHOLE
+            out.append(r)
+        return out
+
     # ---- running a batch ---------------------------------------------------------------------
 
     def process(self, batch: Batch, out: Batch | None = None) -> NetworkResult:
@@ -286,7 +358,7 @@ class Runtime:
             if not out.flags.writeable or not out.flags.c_contiguous:
                 raise ValueError("out must be writable and C-contiguous")
         self.compile()
-        r = Run(batch, out)
+        r = Run(batch, out, len(self.lbt_keys) > 0)
         # Per node, the parts pending there, each with whether it is known to be in time order (what
         # a node that delays nothing hands on keeps the order it was taken in).
         pending: list[list[tuple[I64, bool]]] = [[] for _ in self.nodes]
@@ -295,6 +367,7 @@ class Runtime:
         if len(batch):
             pending[self.source].append((np.arange(len(batch), dtype=np.int64), True))
             head[self.source] = r.ts[0]
+        nodes = len(self.nodes)
         while any(pending):
             # The node whose earliest pending packet is earliest goes next (ties: by rank).
             nid = int(np.lexsort((ranks, head))[0])
@@ -303,41 +376,26 @@ class Runtime:
             head[nid] = np.iinfo(np.uint64).max
             if len(parts) == 1 and parts[0][1]:
                 idx = parts[0][0]
-            else:
-                idx = parts[0][0] if len(parts) == 1 else np.concatenate([x for x, _ in parts])
-                ts = r.ts[idx]
-                if len(parts) > 1 or bool((ts[1:] < ts[:-1]).any()):
-                    idx = idx[np.argsort(ts, kind="stable")]  # in time order; ties in the order they came
+            else:  # in time order, ties in the order they came: one pass in the core (a part in order is itself)
+                idx = _core.path_order([x for x, _ in parts], [o for _, o in parts], r.ts)
             node = self.nodes[nid]
             if self.record is not None:
-                self.record.append((node, gather(r, idx)))
+                self.record.append((node, _core.path_gather(r.pk, idx)))
             v, nxt = node.run(r, idx)
             ordered = not node.delays
-            dropped = bool(v.any())
-            if not dropped:
+            if isinstance(nxt, int) and nxt >= 0 and not v.any():  # the common case: all go on to one node
                 node.counts[0] += np.uint64(len(idx))
-            else:
-                node.counts += np.bincount(v, minlength=NV).astype(np.uint64)
-            if isinstance(nxt, int):
-                if nxt >= 0 and not dropped:  # the common case: all go on to one node
-                    pending[nxt].append((idx, ordered))
-                    head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
-                    continue
-                nxt = np.full(len(idx), nxt, dtype=np.int64)
-            done = (v != FWD) | (nxt < 0)
-            r.verdict[idx[done]] = v[done]
-            r.hop[idx[done]] = nid
-            go = ~done
-            if go.any():
-                gi, gn = idx[go], nxt[go]
-                small = gn.astype(np.uint16) if len(self.nodes) <= 0xFFFF else gn
-                srt = np.argsort(small, kind="stable")  # numpy sorts 16-bit keys by radix: O(n)
-                gi, gn = gi[srt], gn[srt]
-                cuts = np.flatnonzero(np.diff(gn)) + 1
-                for part, target in zip(np.split(gi, cuts), gn[np.r_[0, cuts]]):
-                    t = int(target)
-                    pending[t].append((part, ordered))
-                    head[t] = min(head[t], r.ts[part[0]] if ordered else r.ts[part].min())
+                pending[nxt].append((idx, ordered))
+                head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
+                continue
+            # The rest: the done get their verdict and hop, the others are grouped by next node.
+            grouped, targets, starts, heads = _core.path_dispatch(
+                idx, v, r.then if isinstance(nxt, Then) else nxt, isinstance(nxt, Then), nid, nodes, r.ts, ordered, r.verdict,
+                r.hop, node.counts
+            )
+            for k, t in enumerate(targets.tolist()):
+                pending[t].append((grouped[starts[k]:starts[k + 1]], ordered))
+                head[t] = min(head[t], heads[k])
         return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
 
     # ---- what the runs leave behind ----------------------------------------------------------
@@ -352,19 +410,10 @@ class Runtime:
             self.compile()
         return {n.name: packet_counters([int(c) for c in n.counts]) for n in self.nodes}
 
-    def count_cross_az(self, me: int, to_subnet: I64, length: npt.NDArray[np.uint16], ok: npt.NDArray[np.bool_]) -> None:
-        """Count packets and bytes routed from subnet ``me`` into another zone, by pair of zones."""
-        zone = self.subnet_zone
-        m = ok & (to_subnet >= 0)
-        m[m] = zone[to_subnet[m]] != zone[me]
-        if not m.any():
-            return
-        dest = zone[to_subnet[m]]
-        nz = len(self.zones)
-        packets = np.bincount(dest, minlength=nz)
-        octets = np.bincount(dest, weights=length[m].astype(np.float64), minlength=nz)
-        for z in np.flatnonzero(packets):
-            row = self._cross.setdefault((self.zones[zone[me]], self.zones[z]), [0, 0])
+    def count_cross_az(self, me: int, packets: npt.NDArray[np.uint64], octets: npt.NDArray[np.uint64]) -> None:
+        """Add the packets and bytes routed from subnet ``me`` into each other zone (by zone index)."""
+        for z in np.flatnonzero(packets).tolist():
+            row = self._cross.setdefault((self.zones[self.subnet_zone[me]], self.zones[z]), [0, 0])
             row[0] += int(packets[z])
             row[1] += int(octets[z])
 
