@@ -10,6 +10,7 @@ import click
 
 from hyperplane.cli.options import BadInput, Failed, console
 from hyperplane.scenario import Run, Scenario, ScenarioError, parse_value
+from hyperplane.sweep import SweepResult
 
 
 def _load(path: str) -> Scenario:
@@ -59,6 +60,18 @@ def _with(scenario: Scenario, values: dict[str, Any]) -> Scenario:
         raise BadInput(str(e)) from None
 
 
+def _show(result: Run | SweepResult, out: str | None, as_json: bool, quiet: bool, files: str) -> None:
+    """What run and sweep do with their result: save it, then print it as JSON or as tables."""
+    if out:
+        result.save(out)
+    if as_json:
+        click.echo(json.dumps(result.data, indent=1))
+    elif not quiet:
+        result.print(console())
+        if out:
+            click.echo(f"saved in {out}/ ({files})")
+
+
 SET_HELP = "change a key of the scenario: a dotted path (nat.public_ips) or a name unique in it (clients)"
 
 
@@ -85,14 +98,7 @@ def run(scenario: str, settings: tuple[str, ...], seed: int | None, out: str | N
         raise BadInput(str(e)) from None
     except (ValueError, MemoryError, RuntimeError) as e:
         raise Failed(f"{scenario}: the run failed: {e}") from None
-    if out:
-        result.save(out)
-    if as_json:
-        click.echo(json.dumps(result.data, indent=1))
-    elif not quiet:
-        result.print(console())
-        if out:
-            click.echo(f"saved in {out}/ (report.json, report.html, plots)")
+    _show(result, out, as_json, quiet, "report.json, report.html, plots")
     if not result.ok:
         failed = [c["value"] for c in result.data["checks"] if not c["ok"]]
         raise Failed(f"{scenario}: {len(failed)} check(s) failed: {', '.join(failed)}")
@@ -112,7 +118,7 @@ def report(directory: str, as_json: bool, html: str | None) -> None:
     """
     from pathlib import Path
 
-    from hyperplane.sweep import SWEEP_FILE, SweepResult
+    from hyperplane.sweep import SWEEP_FILE
 
     path = Path(directory)
     try:
@@ -179,13 +185,6 @@ def sweep(scenario: str, settings: tuple[str, ...], workers: int | None, ray_add
     finally:
         if bar is not None:
             bar.stop()
-    if out:
-        result.save(out)
-    if as_json:
-        click.echo(json.dumps(result.data, indent=1))
-    elif not quiet:
-        result.print(console())
-        if out:
-            click.echo(f"saved in {out}/ (sweep.json, sweep.html, plots)")
+    _show(result, out, as_json, quiet, "sweep.json, sweep.html, plots")
     if result.failed:
         raise Failed(f"{len(result.failed)} of {len(result.data['points'])} points failed")
