@@ -412,6 +412,82 @@ def test_packet_rate_allowance_is_shared_by_both_directions() -> None:
     assert counts[True] > 0 and counts[False] == 0
 
 
+def test_an_instances_interfaces_share_its_allowances() -> None:
+    """AWS counts the allowances per instance, over all its interfaces ("pps_allowance_exceeded: The
+    number of packets queued or dropped because the bidirectional PPS exceeded the maximum for the
+    instance", EC2 User Guide, "Monitor network performance for your EC2 instance"): a c5.large (550
+    kpps, an estimate of the catalog's) taking 400 kpps on each of two interfaces is over it, though
+    neither interface alone is; 400 kpps to one interface is not. The two interfaces' packets meet
+    the allowance in order of time, so each loses a share of what is dropped (not all of it the one
+    whose node happens to run second); each interface reports the instance's counters."""
+    got = {}
+    for both in (True, False):
+        net = hp.Network(seed=6)
+        vpc = net.add_vpc("10.5.0.0/16")
+        sub = vpc.add_subnet("10.5.0.0/24", az="us-east-1a")
+        sg = vpc.add_security_group("all", ingress=[("all", None, "10.5.0.0/16")])
+        dst = sub.add_instance("c5.large", security_groups=[sg])
+        enis = [dst.primary_interface, dst.add_network_interface(security_groups=[sg])]
+        senders = [sub.add_instance("c5.large", security_groups=[sg]) for _ in range(2)]
+        n = 4000  # 10 ms at 400 kpps to each interface, 64-byte UDP packets
+        ts = (np.arange(n) * 2500).astype(np.uint64)
+        parts = []
+        for k, (src, eni) in enumerate(zip(senders, enis if both else enis[:1])):
+            p = hp.empty(n)
+            p["ts"], p["src_ip"], p["dst_ip"] = ts + np.uint64(k * 1000), src.private_ip, eni.private_ip
+            p["src_port"], p["dst_port"], p["proto"], p["length"] = 10_000 + np.arange(n) % 64, 5000, UDP, 64
+            parts.append(p)
+        batch = np.concatenate(parts)
+        res = net.process(batch[np.argsort(batch["ts"], kind="stable")])
+        conserved(net)
+        c = net.counters
+        dropped = [c.get(f"{e.id}/ena-in", {"pps_allowance": 0})["pps_allowance"] for e in enis]
+        reported = [net.interface_counters(e)["pps_allowance_exceeded"] for e in enis]
+        assert sum(dropped) == int((res.verdict == V.DROP_PPS_ALLOWANCE).sum())
+        got[both] = (dropped, reported)
+    (dropped, reported), (alone, alone_reported) = got[True], got[False]
+    assert sum(dropped) > 0 and all(d > 0.2 * sum(dropped) for d in dropped)  # queues differ by flow hash
+    assert reported[0] == reported[1] >= sum(dropped)
+    assert alone == [0, 0] and alone_reported == [0, 0]
+
+
+def test_a_branch_interface_rides_its_trunk() -> None:
+    """ECS's ENI trunking: a task's branch interface is carried by the instance's trunk ("Associates a
+    branch network interface with a trunk network interface", EC2 API Reference,
+    AssociateTrunkInterface): its packets pass the trunk's ENA hops (the instance's allowances) and
+    its own security groups."""
+    net = hp.Network(seed=7)
+    vpc = net.add_vpc("10.6.0.0/16")
+    sub = vpc.add_subnet("10.6.0.0/24", az="us-east-1a")
+    sg = vpc.add_security_group("all", ingress=[("all", None, "10.6.0.0/16")])
+    web = vpc.add_security_group("web", ingress=[("udp", 5000, "10.6.0.0/16")])
+    inst = sub.add_instance("c5.large", security_groups=[sg])
+    trunk = inst.add_network_interface(security_groups=[sg])
+    branch = inst.add_network_interface(security_groups=[web], trunk=trunk)
+    assert branch.carrier is trunk and trunk.carrier is trunk
+    src = sub.add_instance("c5.large", security_groups=[sg])
+    n = 100
+    p = hp.empty(n)
+    p["ts"], p["src_ip"], p["dst_ip"] = (np.arange(n) * 10_000).astype(np.uint64), src.private_ip, branch.private_ip
+    p["src_port"], p["proto"], p["length"] = 10_000 + np.arange(n), UDP, 64
+    p["dst_port"] = np.where(np.arange(n) % 2 == 0, 5000, 6000)  # the branch's group admits 5000 only
+    res = net.process(p)
+    conserved(net)
+    hops = net.hops
+    assert f"{branch.id}/ena-in" not in hops
+    assert {hops[h] for h in res.hop[res.verdict == F]} == {f"{trunk.id}/ena-in"}
+    assert {hops[h] for h in res.hop[res.verdict != F]} == {f"{branch.id}/sg-in"}
+    assert (res.verdict[p["dst_port"] == 6000] == V.DROP_SECURITY_GROUP).all()
+    back = hp.empty(1)
+    back["src_ip"], back["dst_ip"], back["src_port"], back["dst_port"] = branch.private_ip, src.private_ip, 5000, 10_000
+    back["proto"], back["length"], back["ts"] = UDP, 64, 10**7
+    out = net.process(back)
+    assert out.verdict[0] == F
+    assert net.counters[f"{trunk.id}/ena-out"]["packets"] == 1 and net.counters[f"{branch.id}/sg-out"]["packets"] == 1
+    with pytest.raises(ValueError, match="trunk must be one of the instance's interfaces"):
+        inst.add_network_interface(security_groups=[sg], trunk=src.primary_interface)
+
+
 def test_bandwidth_beyond_the_region_is_capped() -> None:
     """The catalog's scope ceilings (AWS, "Amazon EC2 instance network bandwidth": "an aggregate
     bandwidth quota of 5 Gbps if the target is not in the same Region, including traffic to AWS

@@ -236,7 +236,9 @@ class Cluster:
         host_ip = ci.address
         if defn.network_mode == "awsvpc":
             assert subnet is not None
-            task.interface = ci.instance.add_network_interface(subnet=subnet, security_groups=security_groups)
+            task.interface = ci.instance.add_network_interface(
+                subnet=subnet, security_groups=security_groups, trunk=ci.trunk_interface
+            )
             ci.enis_used += 1
         if defn.network_mode == "bridge":
             if self._bridge_next >= DOCKER0.last:

@@ -109,7 +109,7 @@ class _Walk:
             return self.e
         if not self.sg(eni, False, src):
             return self.e
-        self.hop(f"{eni.id}/ena-in", f"delivered to {eni.instance.id}")
+        self.hop(f"{eni.carrier.id}/ena-in", f"delivered to {eni.instance.id}")
         return self.e
 
     def route(self, s: Subnet, src: int, dst: int) -> Explanation:
@@ -202,7 +202,7 @@ def _forward(net: Network, w: _Walk, s: int, d: int, src: str, dst: str) -> Expl
     e = w.e
     eni = w._eni(s)
     if eni is not None:
-        w.hop(f"{eni.id}/ena-out", f"from {eni.instance.id}")
+        w.hop(f"{eni.carrier.id}/ena-out", f"from {eni.instance.id}")
         if not w.sg(eni, True, d):
             return e
         return w.route(eni.subnet, s, d)

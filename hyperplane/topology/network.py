@@ -166,7 +166,9 @@ class Network:
         return self._path().cross_az()
 
     def interface_counters(self, eni: NetworkInterface) -> dict[str, int]:
-        """ENA's allowance counters of one interface (``conntrack_*`` from its security groups' tracker)."""
+        """ENA's allowance counters of one interface: what its instance's allowances (shared by all the
+        instance's interfaces) queued or dropped of its packets, a branch's on its trunk
+        (``eni.carrier``); ``conntrack_*`` from its security groups' tracker."""
         return self._path().interface_counters(eni)
 
     def explain(

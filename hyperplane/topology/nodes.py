@@ -113,6 +113,10 @@ class Node(ABC):
     kind = "source"
     delays = False
     """Whether the node moves packets' ``ts`` on (then its output is no longer known to be in order)."""
+    shares: str | None = None
+    """Nodes that share one stage say so here (the ENA nodes of one instance and direction): the
+    scheduler runs them together, their packets in one call in order of time, as the stage must see
+    them; each packet still counts at its own node."""
 
     def __init__(self, rt: Runtime, name: str) -> None:
         self.rt, self.name = rt, name
@@ -152,8 +156,11 @@ class SourceNode(Node):
 
 
 class EniNode(Node):
-    """An interface's ENA allowances, one ``hp.ena.Interface`` per direction (see
-    ``Runtime.interface``). Packets out to link-local services end here (the card answers them)."""
+    """A device's way through its instance's ENA allowances, one ``hp.ena.Interface`` per direction
+    shared by the instance's devices (see ``Runtime.interface``; the scheduler runs an instance's ENA
+    nodes of one direction together). A device is an interface, with the branches it carries when it
+    is a trunk (``NetworkInterface.carrier``). Packets out to link-local services end here (the card
+    answers them)."""
 
     delays = True
 
@@ -161,6 +168,7 @@ class EniNode(Node):
         self.kind = "ena-out" if out else "ena-in"
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
+        self.shares = f"{eni.instance.id}/{self.kind}"
 
     def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         iface = self.rt.interface(self.eni, self.out)
@@ -196,7 +204,7 @@ class EniNode(Node):
                 v = v.copy()
                 v[pos] = res2.verdict
                 r.cached = None  # p no longer holds these packets as they are
-        sg = int(rt.sg_out[rt.eni_index[self.eni.id]])
+        sg = rt.sg_out_of(self.eni, p["src_ip"])  # each packet's own interface's groups
         if not local.any():
             return v, sg
         return v, np.where(local, -1, sg).astype(np.int64)

@@ -47,6 +47,7 @@ from hyperplane.topology.nodes import (
     IgwNode,
     InternetNode,
     NatNode,
+    Next,
     NlbNode,
     Node,
     RouteNode,
@@ -119,48 +120,66 @@ class Runtime:
         return self._seeds[rid]
 
     def interface(self, eni: NetworkInterface, out: bool) -> Interface:
-        """The interface's ENA allowances for one direction. The two directions are two
-        ``hp.ena.Interface``s, since a path reaches an interface's way out and its way in in
-        separate node calls, each in time order; they share one packet-rate allowance, which AWS
-        counts over both directions together ("pps_allowance_exceeded: The number of packets
-        queued or dropped because the bidirectional PPS exceeded the maximum for the instance",
-        ENA documentation): ``Interface.share_packet_rate``. Bandwidth is per direction."""
-        key = f"{eni.id}/{'out' if out else 'in'}"
+        """The ENA allowances of the interface's instance for one direction. AWS counts bandwidth and
+        packet rate per instance, over all its interfaces ("bw_in_allowance_exceeded: The number of
+        packets queued or dropped because the inbound aggregate bandwidth exceeded the maximum for the
+        instance", ENA documentation), so every interface of an instance (a secondary one, an awsvpc
+        task's, a trunk's branches) takes from the same pair. The two directions are two
+        ``hp.ena.Interface``s, since a path reaches an interface's way out and its way in in separate
+        node calls, each in time order; they share one packet-rate allowance, which AWS counts over
+        both directions together ("pps_allowance_exceeded: The number of packets queued or dropped
+        because the bidirectional PPS exceeded the maximum for the instance"):
+        ``Interface.share_packet_rate``. Bandwidth is per direction. Two interfaces' calls are not in
+        time order with each other: a packet older than one the pair has seen counts at the pair's
+        clock, as a stage's clock never goes back."""
+        inst = eni.instance
+        key = f"{inst.id}/{'out' if out else 'in'}"
         if key not in self._interfaces:
-            inst = eni.instance
             pair = {}
             for way in ("out", "in"):  # both at once: the allowance is shared before either sees a packet
                 pair[way] = Interface(
                     inst.instance_type,
                     direction=way,
-                    conntrack=False,  # the security groups' tracker is the conntrack allowance
+                    conntrack=False,  # the security groups' trackers are the conntrack allowance
                     placement_group=inst.placement_group is not None,
-                    link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],
-                    seed=self._seed(f"{eni.id}/{way}"),
+                    link_local=[*LINK_LOCAL, f"{dotted(eni.subnet.vpc.resolver)}/32"],  # one VPC an instance
+                    seed=self._seed(f"{inst.primary_interface.id}/{way}"),
                 )
             pair["out"].share_packet_rate(pair["in"])
             for way, iface in pair.items():
-                self._interfaces[f"{eni.id}/{way}"] = iface
+                self._interfaces[f"{inst.id}/{way}"] = iface
         return self._interfaces[key]
 
     def scope_allowance(self, eni: NetworkInterface) -> Interface | None:
         """The aggregate allowance out of the region (the catalog's ``bw_elsewhere_gbps``: to other
         Regions, an internet gateway or Direct Connect), when it is below the type's own bandwidth;
-        None otherwise. It is one more ``hp.ena.Interface`` holding only that bandwidth (no packet
-        rate, no link-local, no added latency); what it queues or drops counts as
+        None otherwise. It is one more ``hp.ena.Interface`` per instance holding only that bandwidth
+        (no packet rate, no link-local, no added latency); what it queues or drops counts as
         ``bw_out_allowance_exceeded``."""
-        key = f"{eni.id}/elsewhere"
+        inst = eni.instance
+        key = f"{inst.id}/elsewhere"
         if key not in self._interfaces:
-            t = eni.instance.instance_type
+            t = inst.instance_type
             if t.bw_elsewhere_gbps >= max(t.baseline_gbps, t.burst_gbps):
                 return None
             self._interfaces[key] = Interface(
-                t, direction="out", conntrack=False, link_local=[], seed=self._seed(key),
-                placement_group=eni.instance.placement_group is not None,
+                t, direction="out", conntrack=False, link_local=[], seed=self._seed(f"{inst.primary_interface.id}/elsewhere"),
+                placement_group=inst.placement_group is not None,
                 baseline_gbps=t.bw_elsewhere_gbps, burst_gbps=t.bw_elsewhere_gbps,
                 pps=2**40, latency_us=1e-4,  # no packet-rate limit; rounds to 0 ns
             )
         return self._interfaces[key]
+
+    def sg_out_of(self, eni: NetworkInterface, src: npt.NDArray[np.uint32]) -> int | I64:
+        """The security-group node out of each packet's own interface, for packets from ``src`` leaving
+        by ``eni``'s instance (one node for all when the instance has one interface)."""
+        ks = self.instance_enis[eni.instance.id]
+        if len(ks) == 1:
+            return int(self.sg_out[ks[0]])
+        pos = np.minimum(np.searchsorted(self.priv_keys, src), len(self.priv_keys) - 1)
+        k = np.where(self.priv_keys[pos] == src, self.priv_eni[pos], self.eni_index[eni.id])
+        out: I64 = self.sg_out[k]
+        return out
 
     def tracker(self, eni: NetworkInterface) -> ConnTrack:
         if eni.id not in self._trackers:
@@ -218,10 +237,22 @@ class Runtime:
         )
         enis: list[NetworkInterface] = net.interfaces
         self.eni_index = {e.id: k for k, e in enumerate(enis)}
-        self.ena_out = np.array([self._node(("ena-out", e.id), partial(EniNode, self, e, True)) for e in enis], dtype=np.int64)
+        # A device's ENA nodes: an interface's own, or its trunk's when it is a branch.
+        self.ena_out = np.array([self._node(("ena-out", e.carrier.id), partial(EniNode, self, e.carrier, True)) for e in enis],
+                                dtype=np.int64)
         self.sg_out = np.array([self._node(("sg-out", e.id), partial(SgNode, self, e, True)) for e in enis], dtype=np.int64)
         self.sg_in = np.array([self._node(("sg-in", e.id), partial(SgNode, self, e, False)) for e in enis], dtype=np.int64)
-        self.ena_in = np.array([self._node(("ena-in", e.id), partial(EniNode, self, e, False)) for e in enis], dtype=np.int64)
+        self.ena_in = np.array([self._node(("ena-in", e.carrier.id), partial(EniNode, self, e.carrier, False)) for e in enis],
+                               dtype=np.int64)
+        # Per instance, its interfaces' positions; per node, the nodes it shares a stage with.
+        self.instance_enis: dict[str, list[int]] = {}
+        for k, e in enumerate(enis):
+            self.instance_enis.setdefault(e.instance.id, []).append(k)
+        by_stage: dict[str, list[int]] = {}
+        for k, node in enumerate(self.nodes):
+            if node.shares is not None:
+                by_stage.setdefault(node.shares, []).append(k)
+        self.together = {k: ids for ids in by_stage.values() if len(ids) > 1 for k in ids}
         self.eni_subnet = np.array([self.subnet_index[e.subnet.id] for e in enis], dtype=np.int64)
         self.eni_private = np.array([e.private_ip for e in enis], dtype=np.uint32)
         # private addresses -> interface
@@ -367,13 +398,28 @@ class Runtime:
         if len(batch):
             pending[self.source].append((np.arange(len(batch), dtype=np.int64), True))
             head[self.source] = r.ts[0]
-        nodes = len(self.nodes)
+        owner = np.empty(len(batch) if self.together else 0, dtype=np.int64)
+        idle = np.iinfo(np.uint64).max
         while any(pending):
-            # The node whose earliest pending packet is earliest goes next (ties: by rank).
+            # The node whose earliest pending packet is earliest goes next (ties: by rank), with the
+            # nodes it shares a stage with. Those wait while nodes of a lower rank have packets that
+            # may still reach them, so that the shared stage takes all its packets in one call in
+            # order of time: each node takes all its pending packets at once, so the packets of two
+            # nodes reach the next ones one node after the other, not in order of time.
             nid = int(np.lexsort((ranks, head))[0])
-            parts = pending[nid]
-            pending[nid] = []
-            head[nid] = np.iinfo(np.uint64).max
+            if nid in self.together:
+                earlier = (head != idle) & (ranks < ranks[nid])
+                if earlier.any():
+                    nid = int(np.lexsort((ranks, np.where(earlier, head, idle)))[0])
+            members = self.together.get(nid, [nid])
+            parts = []
+            for m in members:
+                if len(members) > 1:
+                    for x, _ in pending[m]:
+                        owner[x] = m
+                parts += pending[m]
+                pending[m] = []
+                head[m] = np.iinfo(np.uint64).max
             if len(parts) == 1 and parts[0][1]:
                 idx = parts[0][0]
             else:  # in time order, ties in the order they came: one pass in the core (a part in order is itself)
@@ -382,21 +428,35 @@ class Runtime:
             if self.record is not None:
                 self.record.append((node, _core.path_gather(r.pk, idx)))
             v, nxt = node.run(r, idx)
-            ordered = not node.delays
-            if isinstance(nxt, int) and nxt >= 0 and not v.any():  # the common case: all go on to one node
-                node.counts[0] += np.uint64(len(idx))
-                pending[nxt].append((idx, ordered))
-                head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
+            if len(members) == 1:
+                self._hand_on(r, nid, idx, v, nxt, pending, head)
                 continue
-            # The rest: the done get their verdict and hop, the others are grouped by next node.
-            grouped, targets, starts, heads = _core.path_dispatch(
-                idx, v, r.then if isinstance(nxt, Then) else nxt, isinstance(nxt, Then), nid, nodes, r.ts, ordered, r.verdict,
-                r.hop, node.counts
-            )
-            for k, t in enumerate(targets.tolist()):
-                pending[t].append((grouped[starts[k]:starts[k + 1]], ordered))
-                head[t] = min(head[t], heads[k])
+            at = owner[idx]
+            for m in members:  # each packet counts at its own node
+                sel = np.flatnonzero(at == m)
+                if len(sel):
+                    mine = nxt if isinstance(nxt, int | Then) else nxt[sel]
+                    self._hand_on(r, m, idx[sel], v[sel], mine, pending, head)
         return NetworkResult(r.pk, r.verdict, r.hop, r.delay)
+
+    def _hand_on(self, r: Run, nid: int, idx: I64, v: V, nxt: Next, pending: list[list[tuple[I64, bool]]],
+                 head: npt.NDArray[np.uint64]) -> None:
+        """After node ``nid`` decided ``idx``: the done get their verdict and hop, the others wait at
+        their next nodes."""
+        node = self.nodes[nid]
+        ordered = not node.delays
+        if isinstance(nxt, int) and nxt >= 0 and not v.any():  # the common case: all go on to one node
+            node.counts[0] += np.uint64(len(idx))
+            pending[nxt].append((idx, ordered))
+            head[nxt] = min(head[nxt], r.ts[idx[0]] if ordered else r.ts[idx].min())
+            return
+        grouped, targets, starts, heads = _core.path_dispatch(
+            idx, v, r.then if isinstance(nxt, Then) else nxt, isinstance(nxt, Then), nid, len(self.nodes), r.ts, ordered,
+            r.verdict, r.hop, node.counts
+        )
+        for k, t in enumerate(targets.tolist()):
+            pending[t].append((grouped[starts[k]:starts[k + 1]], ordered))
+            head[t] = min(head[t], heads[k])
 
     # ---- what the runs leave behind ----------------------------------------------------------
 
@@ -423,7 +483,7 @@ class Runtime:
     def interface_counters(self, eni: NetworkInterface) -> dict[str, int]:
         out = dict.fromkeys(COUNTERS, 0)
         for way in ("out", "in", "elsewhere"):
-            iface = self._interfaces.get(f"{eni.id}/{way}")
+            iface = self._interfaces.get(f"{eni.instance.id}/{way}")
             if iface is not None:
                 for name, n in iface.counters.items():
                     out[name] += n

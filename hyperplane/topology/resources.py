@@ -520,6 +520,15 @@ class NetworkInterface:
         self.security_groups = list(groups)
         self.private_ips = [primary_ip]
         self.public_ip: int | None = None
+        self.trunk: NetworkInterface | None = None
+        """The trunk interface that carries this one's packets when it is a branch ("Associates a branch
+        network interface with a trunk network interface", EC2 API Reference, AssociateTrunkInterface;
+        ECS's awsvpcTrunking makes one per task): its ENA counters are the trunk's."""
+
+    @property
+    def carrier(self) -> NetworkInterface:
+        """The interface whose device carries this one's packets: its trunk, or itself."""
+        return self if self.trunk is None else self.trunk
 
     @property
     def private_ip(self) -> int:
@@ -573,9 +582,13 @@ class Instance:
         security_groups: Sequence[SecurityGroup] | None = None,
         private_ip: str | None = None,
         public_ip: str | None = None,
+        trunk: NetworkInterface | None = None,
     ) -> NetworkInterface:
-        """Attach another interface (in ``subnet``, default the instance's; same AZ), up to the type's ``enis``."""
+        """Attach another interface (in ``subnet``, default the instance's; same AZ), up to the type's
+        ``enis``; with ``trunk`` (another of the instance's interfaces), a branch it carries."""
         t = self.instance_type
+        if trunk is not None and (not isinstance(trunk, NetworkInterface) or trunk not in self.network_interfaces):
+            raise ValueError(f"{self.id}: trunk must be one of the instance's interfaces, not {trunk!r}")
         if len(self.network_interfaces) >= t.enis:
             raise ValueError(f"{self.id}: a {t.name} takes at most {t.enis} network interfaces (enis: {t.sources['enis']})")
         s = self.subnet if subnet is None else subnet
@@ -598,6 +611,7 @@ class Instance:
         eni = NetworkInterface(eni_id, self, s, groups, s.allocate(private_ip, f"{eni_id}: private_ip"))
         if public_ip is not None:
             eni.associate_public_ip(public_ip)
+        eni.trunk = trunk
         self.network_interfaces.append(eni)
         net._interfaces.append(eni)
         return eni
