@@ -45,6 +45,10 @@ def main() -> None:
         lat = f"{c.latency_us:.1f}" if c else "-"
         why = "" if svc.running_count == svc.desired_count else svc.events[0].split("requirements. ")[-1]
         print(f"{name:<18} {svc.running_count:>3}/{svc.desired_count:<4} {ns:>10} {lat:>11}  {why}")
+        own = costs.get("bridge-masquerade")
+        if own is not None:  # the containers' own connections, through their instances' MASQUERADE
+            print(f"{'  own connections':<18} {'':>8} {own.ns_per_packet:>10.0f} {own.latency_us:>11.1f}  "
+                  f"{own.delivered:.0%} delivered through MASQUERADE (the engine's NAT stage)")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ follow the tasks while packets flow."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import hyperplane as hp
 from hyperplane import Verdict as V
@@ -116,20 +117,20 @@ def test_bridge_traffic_is_translated_through_docker0_and_back() -> None:
     res = c.process(packets([
         (10, src, 40001, host_ip, port, TCP, SYN),          # in: DNAT to the container
         (100, t.bridge_ip, 80, src, 40001, TCP, 0x12),      # its reply: back to the host port
-        (200, t.bridge_ip, 5555, src, 40002, TCP, SYN),     # the container's own connection
+        (200, t.bridge_ip, 5555, src, 40002, TCP, SYN),     # its own connection: MASQUERADE, then the client's groups
         (300, src, 40003, host_ip, 22, TCP, SYN),           # not a mapped port: the network's alone
     ]))
     got = [(V(int(v)), res.hops[h]) for v, h in zip(res.verdict, res.hop)]
     docker0 = f"{ci.id}/docker0"
     eni = ci.instance.primary_interface.id
     assert got == [(V.FORWARD, docker0), (V.FORWARD, f"{client.primary_interface.id}/ena-in"),
-                   (V.DROP_NOT_ROUTED, docker0), (V.DROP_SECURITY_GROUP, f"{eni}/sg-in")]
+                   (V.DROP_SECURITY_GROUP, f"{client.primary_interface.id}/sg-in"), (V.DROP_SECURITY_GROUP, f"{eni}/sg-in")]
     p = res.packets
     assert (hp.ip_str(int(p[0]["dst_ip"])), int(p[0]["dst_port"])) == (t.bridge_ip, 80)
     assert (hp.ip_str(int(p[1]["src_ip"])), int(p[1]["src_port"])) == (host_ip, port)
-    assert res.bridged.tolist() == [True, True, False, False]
+    assert res.bridged.tolist() == [True, True, True, False]
     assert int(res.delay_ns[0]) == int(plain.delay_ns[0]) + hp.ecs.bridge.BRIDGE_DELAY_NS
-    assert c.bridge_counters[docker0] == {"packets": 3, "forwarded": 2, "DROP_NOT_ROUTED": 1}
+    assert c.bridge_counters[docker0] == {"packets": 3, "forwarded": 3}
 
 
 def test_path_costs_per_mode_on_the_same_traffic() -> None:
@@ -142,7 +143,7 @@ def test_path_costs_per_mode_on_the_same_traffic() -> None:
     c.run_task(defn("bridge", ports=[(80, "tcp")], name="b"), count=2)
     c.run_task(defn("host", ports=[(8080, "tcp")], name="h"))
     s = c.summary(client=client, packets=2_000)
-    assert set(s.costs) == {"awsvpc", "bridge", "host"}
+    assert set(s.costs) == {"awsvpc", "bridge", "host", "bridge-masquerade"}  # the last through the engine's NAT
     assert all(p.delivered == 1.0 and p.ns_per_packet > 0 for p in s.costs.values())
     added = s.costs["bridge"].latency_us - s.costs["host"].latency_us
     # The docker0 hop, give or take the ENA flow latencies of two different sets of flows (each flow
@@ -182,3 +183,47 @@ def test_trunked_tasks_ride_the_trunk_and_share_the_instance() -> None:
     assert all(x > 0 for x in lost)
     c0 = net.counters[f"{ci.trunk_interface.id}/ena-in"]
     assert c0["packets"] == c0["forwarded"] + c0["pps_allowance"] == 3 * n
+
+
+def test_a_containers_own_connection_is_masqueraded() -> None:
+    """Docker's MASQUERADE: the rule the Docker daemon installs for its default bridge,
+    ``-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`` (``iptables-save`` on a Docker
+    host; Docker documentation, "Docker with iptables"), so a container's own connection leaves as the
+    instance's address and a port the engine's NAT stage picks,
+    the reply comes back through the same stage to the container, a packet for the instance that is
+    no connection of its containers stays the instance's, and a docker0 address no container holds
+    is dropped at docker0."""
+    net, vpc, subnets = network(1)
+    everyone = vpc.add_security_group("all", ingress=[("tcp", None, "10.0.0.0/16")])
+    c = Cluster(net, "prod")
+    ci = c.add_container_instance("c5.large", subnet=subnets[0], security_groups=[everyone])
+    client = subnets[0].add_instance("c5.large", security_groups=[everyone])
+    t = c.run_task(defn("bridge", ports=[(80, "tcp")])).tasks[0]
+    host_ip, cl = hp.ip_str(ci.instance.private_ip), hp.ip_str(client.private_ip)
+    out = c.process(packets([(10, t.bridge_ip, 5555, cl, 443, TCP, SYN),
+                             (20, "172.17.9.9", 5555, cl, 443, TCP, SYN)]))
+    hops = [out.hops[h] for h in out.hop]
+    assert [V(int(v)) for v in out.verdict] == [V.FORWARD, V.DROP_NOT_ROUTED]
+    assert hops == [f"{client.primary_interface.id}/ena-in", "docker0"]
+    p = out.packets[0]
+    assert hp.ip_str(int(p["src_ip"])) == host_ip and out.bridged[0]
+    port = int(p["src_port"])
+    back = c.process(packets([(500, cl, 443, host_ip, port, TCP, 0x12),      # the reply: to the container
+                              (600, cl, 40000, host_ip, 22, TCP, SYN)]))     # the instance's own sshd
+    assert [V(int(v)) for v in back.verdict] == [V.FORWARD, V.FORWARD]
+    assert [back.hops[h] for h in back.hop] == [f"{ci.id}/docker0", f"{ci.instance.primary_interface.id}/ena-in"]
+    assert (hp.ip_str(int(back.packets[0]["dst_ip"])), int(back.packets[0]["dst_port"])) == (t.bridge_ip, 5555)
+    assert (hp.ip_str(int(back.packets[1]["dst_ip"])), int(back.packets[1]["dst_port"])) == (host_ip, 22)
+    assert back.bridged.tolist() == [True, False]
+    assert c.bridge_counters[f"{ci.id}/docker0"] == {"packets": 2, "forwarded": 2}
+    assert c.bridge_counters["docker0"] == {"packets": 1, "forwarded": 0, "DROP_NOT_ROUTED": 1}
+    assert c.masquerades[ci.id].counters["forwarded"] >= 2
+
+
+@pytest.mark.parametrize(("memory_gib", "entries"), [(1 / 1024, 256), (0.5, 65_536), (4, 65_536), (8, 262_144), (144, 262_144)])
+def test_masquerade_table_size_is_linuxs_default(memory_gib: float, entries: int) -> None:
+    """The MASQUERADE stage holds Linux's default ``nf_conntrack_max`` (before 5.15): four entries a
+    bucket, buckets "calculated by dividing total memory by 16384 ... limited to 16384 buckets. For
+    systems with more than 4GB of memory it will be 65536 buckets" (kernel documentation,
+    nf_conntrack-sysctl)."""
+    assert hp.ecs.bridge.conntrack_max(memory_gib) == entries

@@ -451,6 +451,31 @@ def test_an_instances_interfaces_share_its_allowances() -> None:
     assert alone == [0, 0] and alone_reported == [0, 0]
 
 
+def test_packets_from_two_senders_meet_the_receivers_allowance_in_time_order() -> None:
+    """Two instances sending 25 kpps each to a third (50 kpps, a tenth of a c5.large's 550 kpps, an
+    estimate of the catalog's) lose nothing: the receiver's way in takes both senders' packets in one
+    call, in order of time. (Taken one sender after the other, each call spanning the same 320 ms,
+    the second sender's packets would all meet the allowance at once, at the first's last time, and
+    most would be dropped.)"""
+    net = hp.Network(seed=8)
+    vpc = net.add_vpc("10.7.0.0/16")
+    subs = [vpc.add_subnet(f"10.7.{k}.0/24", az=f"us-east-1{z}") for k, z in enumerate("ab")]
+    sg = vpc.add_security_group("all", ingress=[("all", None, "10.7.0.0/16")])
+    dst = subs[0].add_instance("c5.large", security_groups=[sg])
+    senders = [s.add_instance("c5.large", security_groups=[sg]) for s in subs]  # one in each zone
+    n = 8000
+    parts = []
+    for k, src in enumerate(senders):
+        p = hp.empty(n)
+        p["ts"], p["src_ip"], p["dst_ip"] = (np.arange(n) * 40_000 + k * 20_000).astype(np.uint64), src.private_ip, dst.private_ip
+        p["src_port"], p["dst_port"], p["proto"], p["length"] = 10_000 + np.arange(n) % 64, 5000, UDP, 100
+        parts.append(p)
+    b = np.concatenate(parts)
+    res = net.process(b[np.argsort(b["ts"], kind="stable")])
+    conserved(net)
+    assert (res.verdict == F).all(), hp.Verdict.summary(res.verdict)
+
+
 def test_a_branch_interface_rides_its_trunk() -> None:
     """ECS's ENI trunking: a task's branch interface is carried by the instance's trunk ("Associates a
     branch network interface with a trunk network interface", EC2 API Reference,

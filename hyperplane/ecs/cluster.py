@@ -31,6 +31,7 @@ from hyperplane.topology.resources import Instance, LoadBalancerResource, Securi
 if TYPE_CHECKING:
     from hyperplane.ecs.service import Service
     from hyperplane.ecs.summary import ClusterSummary
+    from hyperplane.nat import NatGateway
 
 ACCOUNT: Final = "123456789012"
 """The account in ARNs (the AWS documentation's example account)."""
@@ -62,6 +63,9 @@ class Cluster:
         """Every failure reported so far (RunTask and services), by reason."""
         self.bridge_counters: dict[str, dict[str, int]] = {}
         """Per docker0 hop (``<container instance id>/docker0``): packets = forwarded + drops."""
+        self.masquerades: dict[str, NatGateway] = {}
+        """Per container instance (by id), its docker0 MASQUERADE stage, once a container of it has
+        opened a connection (``bridge.py``)."""
         self._serial = 0
         self._bridge_next = DOCKER0.base + 2
 

@@ -117,6 +117,13 @@ class Node(ABC):
     """Nodes that share one stage say so here (the ENA nodes of one instance and direction): the
     scheduler runs them together, their packets in one call in order of time, as the stage must see
     them; each packet still counts at its own node."""
+    waits = False
+    """Whether the scheduler holds the node while nodes of a lower rank have packets pending, so that
+    it takes all its packets in one call, in order of time. Each node takes all its pending packets
+    at once, so packets from two branches of the graph (two senders' interfaces, two zones) reach a
+    node one branch after the other, each call spanning the same time; a stateful stage would meet
+    the second call's packets at its clock, all at once. Safe only for the nodes that end the path
+    (no packet goes from them to a lower rank, so holding them never holds up what feeds them)."""
 
     def __init__(self, rt: Runtime, name: str) -> None:
         self.rt, self.name = rt, name
@@ -169,6 +176,7 @@ class EniNode(Node):
         super().__init__(rt, f"{eni.id}/{self.kind}")
         self.eni, self.out = eni, out
         self.shares = f"{eni.instance.id}/{self.kind}"
+        self.waits = not out  # the way in ends the path; the way out is fed by the source alone, once
 
     def run(self, r: Run, idx: I64) -> tuple[V, Next]:
         iface = self.rt.interface(self.eni, self.out)

@@ -402,12 +402,10 @@ class Runtime:
         idle = np.iinfo(np.uint64).max
         while any(pending):
             # The node whose earliest pending packet is earliest goes next (ties: by rank), with the
-            # nodes it shares a stage with. Those wait while nodes of a lower rank have packets that
-            # may still reach them, so that the shared stage takes all its packets in one call in
-            # order of time: each node takes all its pending packets at once, so the packets of two
-            # nodes reach the next ones one node after the other, not in order of time.
+            # nodes it shares a stage with. A node that waits (see Node.waits) does not while nodes
+            # of a lower rank have packets that may still reach it.
             nid = int(np.lexsort((ranks, head))[0])
-            if nid in self.together:
+            if self.nodes[nid].waits:
                 earlier = (head != idle) & (ranks < ranks[nid])
                 if earlier.any():
                     nid = int(np.lexsort((ranks, np.where(earlier, head, idle)))[0])
