@@ -188,7 +188,7 @@ std::uint32_t Balancer::sample(std::uint32_t c, std::int64_t now, Rng& rng, cons
             while (std::find(last_.begin(), last_.end(), e) != last_.end()) e = pool[rng.below(n)];
         last_.push_back(e);
         const double cost_e = metric(c, e, now);
-        // A tie keeps the earlier sample (tower: `if aload <= bload { a } else { b }`), or the nearer one.
+        // A tie goes to the nearer tier, else keeps the earlier sample (tower: `if aload <= bload`).
         if (cost_e < best_cost || (cost_e == best_cost && tier_[at(c, e)] < tier_[at(c, best)]))
             best = e, best_cost = cost_e;
     }

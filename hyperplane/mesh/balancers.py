@@ -40,8 +40,8 @@ class Balancer:
 
 @dataclass(frozen=True)
 class Choice(Balancer):
-    """Sample ``choices`` healthy endpoints and keep the one of lowest cost (ties: the earlier
-    sample, then the nearer tier). Cost by ``metric``: ``"none"`` (the first sample: random),
+    """Sample ``choices`` healthy endpoints and keep the one of lowest cost (ties: the nearer
+    tier, then the earlier sample). Cost by ``metric``: ``"none"`` (the first sample: random),
     ``"pending"`` (this client's requests in flight to it), ``"peak-ewma"`` (RTT estimate x
     (pending + 1)); times ``tier_weight[tier]`` (same host, same AZ, cross AZ). ``local_first``:
     sample the client's own zone, then probe one endpoint elsewhere and take it only if its RTT
@@ -118,8 +118,9 @@ class Random(Choice):
 
 @dataclass(frozen=True)
 class LeastRequest(Choice):
-    """Envoy's LEAST_REQUEST with equal weights: ``choice_count`` random samples (with replacement),
-    the one with fewest active requests wins; "The default value is 2" (choice_count)."""
+    """Envoy's LEAST_REQUEST with equal weights. choice_count: "The number of random healthy hosts
+    from which the host with the fewest active requests will be chosen. Defaults to 2 so that we
+    perform two-choice selection if the field is not set." Samples are drawn independently."""
 
     name: ClassVar[str] = "least-request"
     choices: int = 2
