@@ -45,11 +45,17 @@ class Comparison:
         ax1, ax2 = fig.subplots(1, 2)
         names = [r.balancer for r in self.results]
         ax1.bar(names, [r.latency()["p99"] * 1e3 for r in self.results], color="tab:blue")
-        ax1.set_ylabel("p99 latency (ms)")
+        ax1.set_yscale("log")  # a timeout-bound p99 and a healthy one differ by 100x
+        ax1.set_ylabel("p99 latency (ms, log scale)")
         ax1.set_title("p99 latency")
         ax2.bar(names, [r.cross_az_fraction * 100 for r in self.results], color="tab:orange")
         ax2.set_ylabel("attempts sent cross-AZ (%)")
         ax2.set_title("cross-AZ share")
+        for bars, fmt in ((ax1.containers[0], "{:.1f}"), (ax2.containers[0], "{:.1f}%")):
+            for rect in bars:
+                h = rect.get_height()
+                rect.axes.annotate(fmt.format(h), (rect.get_x() + rect.get_width() / 2, h), ha="center", va="bottom",
+                                   fontsize=8)
         for ax in (ax1, ax2):
             ax.tick_params(axis="x", labelrotation=35)
         return fig
