@@ -66,8 +66,11 @@ def test_latency_is_exact_without_randomness() -> None:
 
 
 def test_cross_az_bytes_and_cost() -> None:
-    """Every attempt's request bytes and every response's bytes across zones, at AWS's "$0.01/GB in
-    each direction" (a crossing byte pays leaving one zone and entering the other: $0.02/GB)."""
+    """Every attempt's request bytes and every response's bytes across zones. AWS, EC2 On-Demand
+    Pricing, "Data Transfer within the same AWS Region": "Data transferred "in" to and "out" from
+    Amazon EC2, ... and Elastic Network Interfaces across Availability Zones in the same AWS Region
+    is charged at $0.01/GB in each direction." A crossing byte pays leaving one zone and entering
+    the other: $0.02/GB."""
     m = Mesh.from_placement({"web": [("h1", "a")], "api": [("h2", "b")]})
     r = m.simulate(client="web", server="api", rps=1000, seconds=2, seed=1, request_bytes=1000, response_bytes=9000)
     assert r.cross_az_fraction == 1.0

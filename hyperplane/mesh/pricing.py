@@ -2,14 +2,14 @@
 
 AWS, "Amazon EC2 On-Demand Pricing" (https://aws.amazon.com/ec2/pricing/on-demand/), section
 "Data Transfer within the same AWS Region": "Data transferred "in" to and "out" from Amazon EC2,
-Amazon RDS, Amazon Redshift, Amazon DynamoDB Accelerator (DAX), and Amazon ElastiCache instances,
-Elastic Network Interfaces or VPC Peering connections across Availability Zones in the same AWS
-Region is charged at $0.01/GB in each direction."
+Amazon RDS, Amazon Redshift, Amazon DynamoDB Accelerator (DAX), Amazon ElastiCache instances, and
+Elastic Network Interfaces across Availability Zones in the same AWS Region is charged at $0.01/GB
+in each direction." and "Data transferred between Amazon EC2, Amazon RDS, Amazon Redshift, Amazon
+ElastiCache instances, and Elastic Network Interfaces in the same Availability Zone is free."
 
-The page itself was not in the searchable store this was written from; the sentence is the one
-quoted from it by third parties (e.g. a reddit answer linking the page, and bitsand.cloud's "will
-cost you $0.01/GB in each direction ... $10 for the egress and $10 for the ingress"). Check the
-page before relying on the figure: prices change.
+Read from a copy of the page's text kept in a public repository (a capture from after July 2024:
+it carries the page's notice of the RHEL price change of July 1, 2024), not from the live page.
+Check the page before relying on the figure: prices change.
 
 "In each direction" is read as AWS bills it: a byte that crosses is charged once leaving one
 zone and once entering the other, so a crossing byte costs $0.02/GB in all.
