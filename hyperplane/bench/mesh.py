@@ -51,6 +51,6 @@ def _simulate(balancer: str) -> Callable[[Workload], Round]:
 
 
 def mesh_stages() -> list[Stage]:
-    """One ``mesh.<balancer>`` stage per shipped balancer (unit: simulated requests)."""
+    """One ``mesh.<balancer>`` stage per shipped balancer (unit ``req``: simulated requests)."""
     what = f"{int(RPS * SECONDS):,} requests, 9 -> 9 tasks over 3 AZs, slow task, AZ outage"
-    return [Stage(f"mesh.{name}", what, _simulate(name), unit="requests") for name in BALANCERS]
+    return [Stage(f"mesh.{name}", what, _simulate(name), unit="req") for name in BALANCERS]
