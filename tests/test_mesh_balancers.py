@@ -24,7 +24,8 @@ def make(
 
 def test_peak_ewma_peak_replaces_the_estimate() -> None:
     """tower's PeakEwma: "For Peak-EWMA, always use the worst-case (peak) value as the estimate for
-    subsequent requests." A new endpoint starts at the default RTT, 30 ms (linkerd2-proxy's)."""
+    subsequent requests." A new endpoint starts at the default RTT, 30 ms (linkerd2-proxy's
+    ``EWMA_DEFAULT_RTT: Duration = Duration::from_millis(30)``)."""
     b = make([(0, 0)], [(1, 0)], P2cPeakEwma().spec())
     assert b.estimate(0, 0) == 30 * MS
     b.sent(0, 0)

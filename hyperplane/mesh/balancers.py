@@ -135,7 +135,9 @@ class P2cPeakEwma(Choice):
     RTT estimate x (pending + 1); a sample above the estimate replaces it ("For Peak-EWMA, always
     use the worst-case (peak) value as the estimate"), else it decays by exp(-elapsed/decay);
     reading the cost decays it towards 0 ("Updates with a 0 duration so that the estimate decays
-    towards 0"); decay 10 s, default RTT 30 ms."""
+    towards 0"); decay 10 s, default RTT 30 ms (linkerd2-proxy: ``EWMA_DEFAULT_RTT`` 30 ms,
+    ``EWMA_DECAY`` 10 s). tower: "The Peak-EWMA algorithm is designed to be especially sensitive to
+    worst-case latencies" ... "This is derived from Finagle"."""
 
     name: ClassVar[str] = "p2c-peak-ewma"
 
