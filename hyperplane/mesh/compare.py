@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from hyperplane.mesh.balancers import BALANCERS, Balancer, balancer
 from hyperplane.mesh.model import Mesh
 from hyperplane.mesh.result import MeshResult
+
+if TYPE_CHECKING:  # rich and matplotlib are imported when a table or a figure is asked for
+    from matplotlib.figure import Figure
+    from rich.table import Table
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Comparison:
         return [r.summary() for r in self.results]
 
     def table(self, title: str = "mesh: balancers on the same arrivals") -> Table:
+        from rich.table import Table
+
         t = Table(title=title)
         for col in ("balancer", "p50 ms", "p99 ms", "p999 ms", "sent", "completed", "timed out", "failed",
                     "retries", "cross-AZ", "cross-AZ GB", "cross-AZ $", "load max/mean"):
@@ -41,6 +44,8 @@ class Comparison:
 
     def figure(self) -> Figure:
         """p99 latency and cross-AZ share per balancer, side by side."""
+        from matplotlib.figure import Figure
+
         fig = Figure(figsize=(11, 4.2), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         names = [r.balancer for r in self.results]

@@ -3,7 +3,8 @@ service's service time and queue, slow tasks and outages; ``simulate`` runs one 
 in the C++ engine and ``hyperplane.mesh.compare`` runs several on the same arrivals.
 
 The placement comes from the ECS model (``Mesh(cluster)``: each service's running tasks, on their
-container instance or Fargate host, in its AZ) or from a plain list (``Mesh.from_placement``).
+container instance or Fargate host, in its AZ; tasks RunTask started outside a service are left
+out) or from a plain list (``Mesh.from_placement``).
 Hosts are shared between services: a client task and a server task on one container instance are
 "same host". Defaults marked estimate are not published by AWS; set them from your own measurements.
 """
