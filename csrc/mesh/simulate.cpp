@@ -24,12 +24,16 @@ namespace {
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
 
 enum EventKind : std::uint8_t { kAtServer, kServed, kAtClient };
+constexpr std::uint32_t kEndpointMask = (1U << 28) - 1;
 
+// 32 bytes: the heap moves these at every level, so the kind and the outcome ride in the top
+// bits of the endpoint's index (check() keeps endpoints below 2^28).
 struct Event {
     std::int64_t t;
-    std::uint64_t seq;
-    std::uint32_t slot, gen, endpoint, client, epoch;
-    std::uint8_t kind, ok;
+    std::uint32_t seq, slot, gen, tagged, client, epoch;
+    std::uint32_t endpoint() const { return tagged & kEndpointMask; }
+    EventKind kind() const { return static_cast<EventKind>(tagged >> 30); }
+    bool ok() const { return (tagged >> 29) & 1U; }
 };
 
 struct Later {
@@ -89,7 +93,7 @@ struct Change {
     std::uint8_t what;
 };
 
-std::int64_t ns(double v) { return static_cast<std::int64_t>(std::llround(v)); }
+std::int64_t ns(double v) { return static_cast<std::int64_t>(v + 0.5); }  // v >= 0
 
 std::vector<Place> places_of(const std::vector<Endpoint>& endpoints) {
     std::vector<Place> out;
@@ -171,7 +175,9 @@ public:
 private:
     void push(std::int64_t t, EventKind kind, std::uint32_t slot, std::uint32_t gen, std::uint32_t endpoint,
               std::uint32_t client, std::uint32_t epoch, std::uint8_t ok) {
-        heap_.push_back({t, seq_++, slot, gen, endpoint, client, epoch, kind, ok});
+        const std::uint32_t tagged =
+            endpoint | static_cast<std::uint32_t>(kind) << 30 | static_cast<std::uint32_t>(ok) << 29;
+        heap_.push_back({t, seq_++, slot, gen, tagged, client, epoch});
         std::push_heap(heap_.begin(), heap_.end(), Later{});
     }
 
@@ -234,8 +240,8 @@ private:
     }
 
     void handle(const Event& ev) {
-        const std::uint32_t e = ev.endpoint;
-        switch (ev.kind) {
+        const std::uint32_t e = ev.endpoint();
+        switch (ev.kind()) {
             case kAtServer:
                 if (down_count_[e]) {
                     if (load_.refuse_when_down)
@@ -272,7 +278,7 @@ private:
         Slot& slot = slots_[ev.slot];
         if (!slot.live || slot.gen != ev.gen) return;  // its attempt already timed out
         bal_.done(slot.client, slot.endpoint, slot.sent, ev.t);
-        if (ev.ok) {
+        if (ev.ok()) {
             ++res_.completed;
             res_.latency_s.push_back(static_cast<double>(ev.t - slot.arrival) * 1e-9);
             release(ev.slot);
@@ -362,7 +368,7 @@ private:
     std::vector<Slot> slots_;
     std::vector<std::uint32_t> free_, up_clients_;
     std::vector<Change> changes_;
-    std::uint64_t seq_ = 0;
+    std::uint32_t seq_ = 0;  // ties at one nanosecond go in push order (wraps after 4G events: still deterministic)
     Result res_;
 };
 
@@ -376,6 +382,7 @@ void check(const std::vector<Place>& clients, const std::vector<Endpoint>& endpo
            const BalancerSpec& spec, const Load& load, const std::vector<Down>& down) {
     if (clients.empty()) fail("client: the client service has no tasks");
     if (endpoints.empty()) fail("server: the server service has no tasks");
+    if (endpoints.size() >= (1U << 28)) fail("server: at most 2^28 - 1 tasks");
     for (std::size_t e = 0; e < endpoints.size(); ++e) {
         const Endpoint& ep = endpoints[e];
         const std::string at = "[" + std::to_string(e) + "]";
