@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,18 @@ def test_bad_files_name_file_and_key(tmp_path: Path, text: str, match: str) -> N
     with pytest.raises(ValueError, match=match) as e:
         load(p)
     assert "bad.toml" in str(e.value)
+
+
+def test_the_mesh_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hyperplane.cli import main
+
+    out = tmp_path / "m.json"
+    assert main(["mesh", str(SHIPPED[0]), "--seconds", "0.5", "--rps", "2000", "--json", str(out),
+                 "--plot", str(tmp_path / "m.png")]) == 0
+    assert "locality-ewma" in capsys.readouterr().out
+    rows = json.loads(out.read_text())
+    assert [r["balancer"] for r in rows] == load(SHIPPED[0]).balancers and (tmp_path / "m.png").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run]\nclient='web'\n")
+    assert main(["mesh", str(bad)]) == 2
+    assert "bad.toml" in capsys.readouterr().err
