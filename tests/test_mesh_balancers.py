@@ -103,6 +103,7 @@ def test_least_request_samples_with_replacement_and_fewest_active_wins() -> None
 
 
 def test_random_is_uniform_over_healthy_endpoints() -> None:
+    """Envoy: "The random load balancer selects a random available host." (arch overview)."""
     b = make([(0, 0)], [(k, 0) for k in range(1, 5)], Random().spec(), seed=2)
     b.set_health([True, True, False, True], [True])
     counts = Counter(b.pick(0, 0) for _ in range(8000))
@@ -111,12 +112,15 @@ def test_random_is_uniform_over_healthy_endpoints() -> None:
 
 
 def test_round_robin_rotates_from_each_clients_offset() -> None:
+    """Envoy: "each available upstream host is selected in round robin order"; each client (its own
+    proxy) starts at its own offset, so clients do not move in step (a modelling choice)."""
     b = make([(0, 0), (1, 0)], [(k, 0) for k in range(2, 5)], RoundRobin().spec())
     assert [b.pick(0, 0) for _ in range(4)] == [0, 1, 2, 0]
     assert [b.pick(1, 0) for _ in range(4)] == [1, 2, 0, 1]
 
 
 def test_host_local_prefers_the_same_host_while_healthy() -> None:
+    """The issue's rule: same host when one is healthy, else random."""
     b = make([(7, 0)], [(7, 0), (1, 0), (2, 1)], HostLocal().spec())
     assert {b.pick(0, 0) for _ in range(100)} == {0}
     b.set_health([False, True, True], [True])

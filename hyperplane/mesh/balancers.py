@@ -96,8 +96,9 @@ ENVOY_PANIC = 0.5
 
 @dataclass(frozen=True)
 class RoundRobin(Balancer):
-    """Each healthy endpoint in turn, each client starting at its own offset (Envoy's ROUND_ROBIN,
-    equal weights), with Envoy's 50% panic threshold."""
+    """Envoy's weighted round robin with equal weights: "a simple policy in which each available
+    upstream host is selected in round robin order" (arch overview, Supported load balancers);
+    each client starts at its own offset; Envoy's 50% panic threshold."""
 
     name: ClassVar[str] = "round-robin"
     panic_threshold: float = ENVOY_PANIC
@@ -108,7 +109,8 @@ class RoundRobin(Balancer):
 
 @dataclass(frozen=True)
 class Random(Choice):
-    """A healthy endpoint at random (Envoy's RANDOM), with Envoy's 50% panic threshold."""
+    """Envoy's random: "The random load balancer selects a random available host." (arch overview,
+    Supported load balancers); Envoy's 50% panic threshold."""
 
     name: ClassVar[str] = "random"
     choices: int = 1
