@@ -1,6 +1,6 @@
 """hyperplane: a compiled packet engine with Python bindings."""
 
-from hyperplane import conntrack, ecs, ena, maglev, nat, nlb, packets, pcap, rss, tables, topology, traffic
+from hyperplane import conntrack, ecs, ena, maglev, mesh, nat, nlb, packets, pcap, rss, tables, topology, traffic
 from hyperplane.conntrack import ConnTrack, TcpState, Timeouts
 from hyperplane.maglev import Maglev
 from hyperplane.nat import NatGateway
@@ -31,6 +31,7 @@ __all__ = [
     "ip",
     "ip_str",
     "maglev",
+    "mesh",
     "nat",
     "nlb",
     "packets",

@@ -1,4 +1,4 @@
-"""The ``hyperplane`` command: ``bench``, ``run``, ``report``, ``sweep``, ``catalog`` and ``replay``.
+"""The ``hyperplane`` command: ``bench``, ``run``, ``report``, ``sweep``, ``catalog``, ``replay`` and ``mesh``.
 
 Built on click: each subcommand is a small module here, with its examples in its ``--help``.
 :func:`main` returns the exit code instead of exiting, so tests and scripts call it directly.
@@ -14,6 +14,7 @@ import click
 from hyperplane import __version__
 from hyperplane.cli.bench import bench
 from hyperplane.cli.catalog import catalog
+from hyperplane.cli.mesh import mesh
 from hyperplane.cli.options import FAILED, USAGE, one_blas_thread
 from hyperplane.cli.replay import replay
 from hyperplane.cli.scenarios import report, run, sweep
@@ -31,10 +32,11 @@ def group() -> None:
       hyperplane run examples/scenarios/nat_port_exhaustion.toml --out runs/nat
       hyperplane sweep examples/scenarios/nat_port_exhaustion.toml --set public_ips=1,2,8 --out runs/sweep
       hyperplane catalog c5
+      hyperplane mesh examples/mesh/mesh_locality.toml
     """
 
 
-for command in (bench, run, report, sweep, catalog, replay):
+for command in (bench, run, report, sweep, catalog, replay, mesh):
     group.add_command(command)
 
 
