@@ -107,13 +107,12 @@ def _record(tmp_path: Path, a: str, b: str, dev: str) -> Path:
     try:
         assert dump.stderr is not None
         assert "listening on" in dump.stderr.readline()
-        for _ in range(50):  # until the server listens
-            if subprocess.run(["ip", "netns", "exec", a, "curl", "-sf", f"http://{SERVER}:8080/"],
-                              capture_output=True, timeout=10, env=ENV).returncode == 0:
-                break
+        deadline = time.monotonic() + 30  # until the server listens (its interpreter starts slowly on a busy machine)
+        while subprocess.run(["ip", "netns", "exec", a, "curl", "-sf", f"http://{SERVER}:8080/"],
+                             capture_output=True, timeout=10, env=ENV).returncode != 0:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise AssertionError("the HTTP server in the namespace never answered")
             time.sleep(0.1)
-        else:
-            raise AssertionError("the HTTP server in the namespace never answered")
         _run("ip", "netns", "exec", a, "ping", "-c", "3", "-i", "0.2", SERVER)
         assert _run("ip", "netns", "exec", a, sys.executable, "-c", QUERY, SERVER).strip() != "0"
         time.sleep(0.5)
