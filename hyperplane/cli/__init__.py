@@ -1,4 +1,4 @@
-"""The ``hyperplane`` command: ``bench``, ``run``, ``report``, ``sweep``, ``catalog`` and ``replay``.
+"""The ``hyperplane`` command: ``bench``, ``run``, ``report``, ``sweep``, ``catalog``, ``replay``, ``live`` and ``lab``.
 
 Built on click: each subcommand is a small module here, with its examples in its ``--help``.
 :func:`main` returns the exit code instead of exiting, so tests and scripts call it directly.
@@ -14,6 +14,8 @@ import click
 from hyperplane import __version__
 from hyperplane.cli.bench import bench
 from hyperplane.cli.catalog import catalog
+from hyperplane.cli.lab import lab
+from hyperplane.cli.live import live
 from hyperplane.cli.options import FAILED, USAGE, one_blas_thread
 from hyperplane.cli.replay import replay
 from hyperplane.cli.scenarios import report, run, sweep
@@ -34,7 +36,7 @@ def group() -> None:
     """
 
 
-for command in (bench, run, report, sweep, catalog, replay):
+for command in (bench, run, report, sweep, catalog, replay, live, lab):
     group.add_command(command)
 
 

@@ -130,14 +130,12 @@ def up(name: str, *, tag: str = "") -> list[str]:
         for a, b in spec.pairs:
             for host in (a, b):
                 ns = spec.namespace(host.role, tag)
-                if host.role == "gw":
-                    # No addresses and no IPv6 on the engine's interfaces: its kernel stays out of the way.
-                    subprocess.run([shutil.which("ip", path=SYSTEM_PATH) or "ip", "netns", "exec", ns, "sysctl", "-q",
-                                    "-w", f"net.ipv6.conf.{host.interface}.disable_ipv6=1"],
-                                   capture_output=True, timeout=30)
-                    _ethtool(ns, host.interface, "gro")
-                else:
-                    _ethtool(ns, host.interface, "tso", "gso", "gro")
+                # No IPv6 in the lab (its neighbour discovery would only be noise to the engine).
+                subprocess.run([shutil.which("ip", path=SYSTEM_PATH) or "ip", "netns", "exec", ns, "sysctl", "-q",
+                                "-w", f"net.ipv6.conf.{host.interface}.disable_ipv6=1"],
+                               capture_output=True, timeout=30)
+                # The engine's ends get no address: its namespace's kernel stays out of the way.
+                _ethtool(ns, host.interface, *(("gro",) if host.role == "gw" else ("tso", "gso", "gro")))
                 for address in host.addresses:
                     _ip("-n", ns, "address", "add", address, "dev", host.interface)
                 _ip("-n", ns, "link", "set", host.interface, "up")

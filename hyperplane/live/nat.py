@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hyperplane.live.dataplane import Dataplane, Link
 from hyperplane.live.report import LiveReport
@@ -23,9 +23,11 @@ from hyperplane.nat import IDLE_TIMEOUT_S, NatGateway
 def run_nat(inside: str, inside_address: str, outside: str, public_ips: Sequence[str], private: Sequence[str], *,
             idle_timeout: float = IDLE_TIMEOUT_S, outside_gateway: str | None = None,
             duration: float | None = None, packets: int | None = None, seed: int | None = None,
-            netns: str | None = None, batch: int = 256, stop: threading.Event | None = None) -> LiveReport:
+            netns: str | None = None, batch: int = 256, stop: threading.Event | None = None,
+            on_ready: Callable[[Dataplane], None] | None = None) -> LiveReport:
     """Runs the gateway until a stop (``duration`` s, ``packets``, a signal or ``stop``) and
-    returns its report. ``inside_address`` and the first of ``public_ips`` are ``address/prefix``."""
+    returns its report. ``inside_address`` and the first of ``public_ips`` are ``address/prefix``;
+    ``on_ready`` is called once the interfaces are open, before the first frame is read."""
     if not public_ips:
         raise ValueError("public_ips must hold at least one address")
     first = ipaddress.IPv4Interface(public_ips[0]) if "/" in public_ips[0] else None
@@ -35,6 +37,8 @@ def run_nat(inside: str, inside_address: str, outside: str, public_ips: Sequence
     nat = NatGateway(addresses, list(private), idle_timeout=idle_timeout, seed=seed, threads=1)
     links = [Link(inside, inside_address), Link(outside, public_ips[0], tuple(addresses[1:]), outside_gateway)]
     plane = Dataplane(links, local=[str(ipaddress.IPv4Interface(inside_address).ip)], batch=batch, netns=netns)
+    if on_ready:
+        on_ready(plane)
     stats = plane.run(lambda b: tuple(nat.process(b)), duration=duration, packets=packets, stop=stop)  # type: ignore[arg-type,return-value]
     what = (f"NAT gateway {', '.join(addresses)} for {', '.join(private)} "
             f"({inside} -> {outside}, idle timeout {idle_timeout:g} s)")
