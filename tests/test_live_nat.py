@@ -27,6 +27,7 @@ PUBLIC, SERVER = "192.0.2.1", "192.0.2.2"
 
 SERVE = r"""
 import sys
+import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Who(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the idle test reuses its connection
@@ -38,6 +39,9 @@ class Who(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     request_queue_size = 1024
     daemon_threads = True
+    def server_bind(self):  # HTTPServer's own would look the name up in DNS: no DNS in a lab
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 s = Server((sys.argv[1], 8080), Who)
 print("listening", flush=True)
 s.serve_forever()

@@ -85,3 +85,43 @@ def nat(inside: str, inside_address: str, outside: str, public_ips: tuple[str, .
     except (OSError, ValueError) as e:
         raise BadInput(str(e)) from None
     click.echo(str(report))
+
+
+@live.command("nlb")
+@click.option("--front", required=True, metavar="IFACE", help="the interface toward the clients")
+@click.option("--front-address", required=True, metavar="ADDRESS/PREFIX", help="the engine's own address there")
+@click.option("--listen", required=True, metavar="ADDRESS:PORT/PROTO",
+              help="the listener (the load balancer node's address, answered by ARP on the front link)")
+@click.option("--back", required=True, metavar="IFACE", help="the interface toward the targets")
+@click.option("--back-address", required=True, metavar="ADDRESS/PREFIX",
+              help="the engine's address there (the targets' default gateway)")
+@click.option("--targets", required=True, metavar="ADDRESS:PORT,...", help="the registered targets")
+@click.option("--back-gateway", metavar="ADDRESS", help="the next hop for destinations on no link")
+@click.option("--idle-timeout", type=Duration(), help="TCP idle timeout (default AWS's 350 s; 60 s to 6000 s)")
+@click.option("--health-file", type=click.Path(dir_okay=False),
+              help="a file of 'ADDRESS:PORT healthy|unhealthy' lines, applied whenever it changes")
+@click.option("--duration", type=Duration(), help="stop after this long (default: at Ctrl-C or SIGTERM)")
+@click.option("--packets", type=Count(), help="stop after this many packets")
+@click.option("--seed", type=int, help="seed of the flow hash's key (default: drawn, and printed)")
+@click.option("--netns", metavar="NAME", help="open the interfaces in this network namespace (ip netns)")
+@click.option("--batch", type=Count(), default=256, show_default=True, help="frames per batch at most")
+def nlb(front: str, front_address: str, listen: str, back: str, back_address: str, targets: str,
+        back_gateway: str | None, idle_timeout: float | None, health_file: str | None, duration: float | None,
+        packets: int | None, seed: int | None, netns: str | None, batch: int) -> None:
+    """A Network Load Balancer: clients' flows to targets by the flow hash, replies back from the listener.
+
+    \b
+    Examples:
+      hyperplane live nlb --front in0 --front-address 192.0.2.1/24 --listen 192.0.2.80:80/tcp \\
+          --back out0 --back-address 10.20.0.1/24 --targets 10.20.0.2:80,10.20.0.3:80
+    """
+    from hyperplane.live.nlb import run_nlb
+
+    try:
+        report = run_nlb(front, front_address, listen, back, back_address, [t for t in targets.split(",") if t],
+                         back_gateway=back_gateway, idle_timeout=idle_timeout, health_file=health_file,
+                         duration=duration, packets=packets, seed=seed, netns=netns, batch=batch,
+                         on_ready=ready("nlb"))
+    except (OSError, ValueError) as e:
+        raise BadInput(str(e)) from None
+    click.echo(str(report))

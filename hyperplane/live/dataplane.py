@@ -29,8 +29,9 @@ from hyperplane.counters import LIVE_COUNTERS
 from hyperplane.live.netns import namespace
 from hyperplane.packets import Batch, empty
 
-Step = Callable[[Batch], tuple[Batch, npt.NDArray[np.uint8]]]
-"""What the dataplane runs on each batch: packets in, (packets out, verdicts)."""
+Step = Callable[[Batch, npt.NDArray[np.uint32]], tuple[Batch, npt.NDArray[np.uint8]]]
+"""What the dataplane runs on each batch: packets in and the link each came in on (its index
+in the dataplane's links), (packets out, verdicts)."""
 
 POLL_MS = 50
 """How long one wait for frames lasts: the latency of a stop request when nothing arrives."""
@@ -102,10 +103,11 @@ class Dataplane:
             return dict(self._core.counters())
 
     def run(self, step: Step, *, duration: float | None = None, packets: int | None = None,
-            stop: threading.Event | None = None) -> RunStats:
+            stop: threading.Event | None = None, tick: Callable[[], None] | None = None) -> RunStats:
         """Runs batches through ``step`` until ``duration`` seconds have passed, ``packets``
         records have gone to the stage, ``stop`` is set, or SIGINT/SIGTERM arrives (in the main
-        thread); returns what was done. A stop never cuts a batch: what was received is sent."""
+        thread); returns what was done. A stop never cuts a batch: what was received is sent.
+        ``tick`` runs between batches (at least every ``POLL_MS``): changes of configuration."""
         stop = stop or threading.Event()
         buf = empty(self.batch)
         none = np.zeros(0, np.uint8)
@@ -123,11 +125,13 @@ class Dataplane:
                 if packets is not None and seen >= packets:
                     why = "packets"
                     break
+                if tick:
+                    tick()
                 n = self._core.receive(buf, POLL_MS)
                 if n == 0:
                     self._core.transmit(buf[:0], none)
                     continue
-                out, verdict = step(buf[:n])
+                out, verdict = step(buf[:n], self._core.ingress())
                 self._core.transmit(out, verdict)
                 batches += 1
                 seen += n

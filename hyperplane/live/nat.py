@@ -39,7 +39,7 @@ def run_nat(inside: str, inside_address: str, outside: str, public_ips: Sequence
     plane = Dataplane(links, local=[str(ipaddress.IPv4Interface(inside_address).ip)], batch=batch, netns=netns)
     if on_ready:
         on_ready(plane)
-    stats = plane.run(lambda b: tuple(nat.process(b)), duration=duration, packets=packets, stop=stop)  # type: ignore[arg-type,return-value]
+    stats = plane.run(lambda b, _: tuple(nat.process(b)), duration=duration, packets=packets, stop=stop)  # type: ignore[arg-type,return-value]
     what = (f"NAT gateway {', '.join(addresses)} for {', '.join(private)} "
             f"({inside} -> {outside}, idle timeout {idle_timeout:g} s)")
     return LiveReport(what, stats, nat.counters, nat.metrics, nat.seed)
