@@ -9,6 +9,7 @@ import click
 
 from hyperplane.cli.options import BadInput, Failed
 from hyperplane.live import lab as labs
+from hyperplane.live import linux as baseline
 
 NAMES = click.Choice(sorted(labs.LABS))
 
@@ -22,7 +23,8 @@ def lab() -> None:
 @lab.command("up")
 @click.argument("name", type=NAMES)
 @click.option("--tag", default="", help="a tag in the namespaces' names, to run several labs side by side")
-def up(name: str, tag: str) -> None:
+@click.option("--linux", is_flag=True, help="Linux does the engine's job (nftables), the baseline to compare with")
+def up(name: str, tag: str, linux: bool) -> None:
     """Make the lab NAME; print its namespaces and the command that runs the engine in it.
 
     \b
@@ -32,13 +34,22 @@ def up(name: str, tag: str) -> None:
     """
     try:
         labs.up(name, tag=tag)
+        if linux:
+            try:
+                baseline.enable(name, tag=tag)
+            except BaseException:
+                labs.down(name, tag=tag)
+                raise
     except labs.LabError as e:
         raise Failed(str(e)) from None
     except ValueError as e:
         raise BadInput(str(e)) from None
     for role, ns in labs.hosts(name, tag=tag).items():
         click.echo(f"{role:<8} {ns}")
-    click.echo(f"engine   {shlex.join(labs.engine_command(name, tag=tag))}")
+    if linux:
+        click.echo("engine   Linux (nftables) in the gateway namespace")
+    else:
+        click.echo(f"engine   {shlex.join(labs.engine_command(name, tag=tag))}")
 
 
 @lab.command("down")
