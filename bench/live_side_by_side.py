@@ -3,7 +3,7 @@
 usage: python bench/live_side_by_side.py [--rounds 2] [--seconds 3] [--only nat|nlb]   (root)
 
 For each lab (``hyperplane lab up nat`` / ``nlb``), rounds alternate between the engine
-(``hyperplane live nat|nlb`` in the gateway namespace) and Linux (``hyperplane.live.linux``:
+(``hyperplane live nat|nlb`` in the gateway namespace, on TPACKET_V3 and on V2 rings) and Linux (``hyperplane.live.linux``:
 forwarding and nftables masquerade, or nftables jhash DNAT for the balancer), so both see the
 same machine load; each figure is the median over its rounds. Throughput: iperf3 through the
 NAT gateway (one TCP stream, client to server); through the balancer, one TCP stream from a
@@ -99,11 +99,11 @@ def process(ns: str | None, *cmd: str, ready: Callable[[str], bool]) -> Iterator
             p.communicate()
 
 
-def engine(name: str) -> list[str]:
+def engine(name: str, ring: str) -> list[str]:
     gw = lab.hosts(name, tag=TAG)["gw"]
     spec = lab.lab(name).engine
     return [sys.executable, "-c", "import sys; from hyperplane.cli import main; sys.exit(main())", *spec,
-            "--netns", gw, "--seed", "1"]
+            "--netns", gw, "--seed", "1", "--ring", ring]
 
 
 def measure(name: str, seconds: float) -> tuple[float, float]:
@@ -123,7 +123,7 @@ def run_lab(name: str, rounds: int, seconds: float) -> dict[str, tuple[float, fl
     lab.down(name, tag=TAG)
     lab.up(name, tag=TAG)
     h = lab.hosts(name, tag=TAG)
-    results: dict[str, list[tuple[float, float]]] = {"engine": [], "linux": []}
+    results: dict[str, list[tuple[float, float]]] = {"v3": [], "v2": [], "linux": []}
     try:
         with ExitStack() as servers:
             if name == "nat":
@@ -135,8 +135,9 @@ def run_lab(name: str, rounds: int, seconds: float) -> dict[str, tuple[float, fl
                 servers.enter_context(process(h["targets"], sys.executable, "-c", SERVE, "80", "10.20.0.2",
                                               "10.20.0.3", "10.20.0.4", ready=lambda s: "listening" in s))
             for _ in range(rounds):
-                with process(None, *engine(name), ready=lambda s: "running on" in s):
-                    results["engine"].append(measure(name, seconds))
+                for ring in ("v3", "v2"):
+                    with process(None, *engine(name, ring), ready=lambda s: "running on" in s):
+                        results[ring].append(measure(name, seconds))
                 linux.enable(name, tag=TAG)
                 try:
                     results["linux"].append(measure(name, seconds))
@@ -156,11 +157,15 @@ def main() -> None:
     rows = []
     for name in [args.only] if args.only else ["nat", "nlb"]:
         r = run_lab(name, args.rounds, args.seconds)
-        (eb, ec), (lb, lc) = r["engine"], r["linux"]
-        rows.append(f"| {name} | {eb / 1e9:.2f} | {lb / 1e9:.2f} | {eb / lb:.2f} | {ec:,.0f} | {lc:,.0f} | {ec / lc:.2f} |")
+        lb, lc = r["linux"]
+        for ring in ("v3", "v2"):
+            eb, ec = r[ring]
+            rows.append(f"| {name} | engine, TPACKET_{ring.upper()} | {eb / 1e9:.2f} | {eb / lb:.2f} | {ec:,.0f} | "
+                        f"{ec / lc:.2f} |")
+        rows.append(f"| {name} | Linux (nftables) | {lb / 1e9:.2f} | 1 | {lc:,.0f} | 1 |")
     print(f"rounds {args.rounds}, {args.seconds:g} s each, medians")
-    print("| lab | engine Gbit/s | Linux Gbit/s | ratio | engine conn/s | Linux conn/s | ratio |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| lab | gateway | Gbit/s | vs Linux | connections/s | vs Linux |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     print("\n".join(rows))
 
 

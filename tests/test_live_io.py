@@ -6,7 +6,8 @@ answer; a datagram it sends arrives as a packet record with the frame's receive 
 partial checksum completed; the same frame rewritten (addresses and ports, RFC 1624) and sent
 back is accepted by the kernel's UDP socket, which drops bad checksums; a frame to a neighbour
 the engine does not know yet waits for the engine's own ARP request and goes once answered;
-and a RESET reaches the kernel as the RST that refuses its connection.
+and a RESET reaches the kernel as the RST that refuses its connection. On both kinds of
+receive ring (TPACKET_V3 blocks, TPACKET_V2 frames).
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def veth() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
-@pytest.fixture
-def plane(veth: str) -> Dataplane:
-    return Dataplane([Link("eng0", f"{ENGINE}/24")], batch=64, netns=veth)
+@pytest.fixture(params=["v3", "v2"])
+def plane(veth: str, request: pytest.FixtureRequest) -> Dataplane:
+    _ip("-n", veth, "neigh", "flush", "dev", "host0")  # the kernel asks for the engine's address afresh
+    return Dataplane([Link("eng0", f"{ENGINE}/24")], batch=64, netns=veth, ring=request.param)
 
 
 def _udp(ns: str, address: str, port: int) -> socket.socket:
@@ -150,6 +152,8 @@ def test_bad_links_are_refused_by_name(veth: str) -> None:
         Dataplane([Link("eng0", "192.0.2.300/24")], netns=veth)
     with pytest.raises(ValueError, match="gateway 198.51.100.1 is not on 192.0.2.0/24"):
         Dataplane([Link("eng0", f"{ENGINE}/24", gateway="198.51.100.1")], netns=veth)
+    with pytest.raises(ValueError, match="ring must be one of v3, v2"):
+        Dataplane([Link("eng0", f"{ENGINE}/24")], netns=veth, ring="v1")
     with pytest.raises(FileNotFoundError):
         Dataplane([Link("eng0", f"{ENGINE}/24")], netns=f"hpl{tag()}-missing")
     assert os.path.exists(f"/var/run/netns/{veth}")

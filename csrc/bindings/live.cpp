@@ -31,12 +31,13 @@ std::string mac_text(const std::uint8_t* m) {
 }
 
 std::unique_ptr<live::Router> make_router(const std::vector<LinkTuple>& links, const std::vector<std::uint32_t>& local,
-                                          std::size_t batch) {
+                                          std::size_t batch, int ring) {
     live::RouterConfig cfg;
     for (const auto& [name, address, prefix, owned, gateway] : links)
         cfg.links.push_back(live::LinkConfig{name, address, prefix, owned, gateway});
     cfg.local = local;
     cfg.batch = batch;
+    cfg.ring = ring;
     try {
         return std::make_unique<live::Router>(cfg);
     } catch (const std::system_error& e) {
@@ -48,7 +49,7 @@ std::unique_ptr<live::Router> make_router(const std::vector<LinkTuple>& links, c
 
 void register_live(py::module_& m) {
     py::class_<live::Router>(m, "LiveRouter")
-        .def(py::init(&make_router), py::arg("links"), py::arg("local"), py::arg("batch") = 256)
+        .def(py::init(&make_router), py::arg("links"), py::arg("local"), py::arg("batch") = 256, py::arg("ring") = 3)
         .def(
             "receive",
             [](live::Router& r, const py::object& out, int timeout_ms) {

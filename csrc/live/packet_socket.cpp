@@ -32,8 +32,10 @@ tpacket_block_desc* block_at(std::uint8_t* ring, std::size_t size, std::size_t i
 
 }  // namespace
 
-PacketSocket::PacketSocket(const std::string& ifname, std::size_t block_size, std::size_t blocks, unsigned retire_ms)
-    : name_(ifname), block_size_(block_size), blocks_(blocks) {
+PacketSocket::PacketSocket(const std::string& ifname, int version, std::size_t block_size, std::size_t blocks,
+                           unsigned retire_ms)
+    : name_(ifname), block_size_(block_size), blocks_(blocks), version_(version) {
+    if (version != 2 && version != 3) throw std::invalid_argument("ring must be TPACKET_V2 or TPACKET_V3");
     if (ifname.empty() || ifname.size() >= IFNAMSIZ) throw std::invalid_argument("bad interface name '" + ifname + "'");
     ifindex_ = static_cast<int>(if_nametoindex(ifname.c_str()));
     if (ifindex_ == 0) throw std::invalid_argument("no interface named '" + ifname + "' in this network namespace");
@@ -47,8 +49,8 @@ PacketSocket::PacketSocket(const std::string& ifname, std::size_t block_size, st
         if (ifr.ifr_hwaddr.sa_family != 1 /* ARPHRD_ETHER */)
             throw std::invalid_argument("'" + ifname + "' is not an Ethernet interface");
         std::memcpy(mac_, ifr.ifr_hwaddr.sa_data, 6);
-        int version = TPACKET_V3;
-        if (::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) fail("PACKET_VERSION");
+        int v = version == 3 ? TPACKET_V3 : TPACKET_V2;
+        if (::setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) fail("PACKET_VERSION");
         int one = 1;
         // Frames this host sends on the interface (ours included) are not received.
         if (::setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0) fail("PACKET_IGNORE_OUTGOING");
@@ -60,7 +62,13 @@ PacketSocket::PacketSocket(const std::string& ifname, std::size_t block_size, st
         req.tp_frame_size = 2048;
         req.tp_frame_nr = static_cast<unsigned>(block_size * blocks / 2048);
         req.tp_retire_blk_tov = retire_ms;  // a block partly filled is handed over after this long
-        if (::setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) fail("PACKET_RX_RING");
+        frames_ = req.tp_frame_nr;
+        if (version == 3) {
+            if (::setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) fail("PACKET_RX_RING");
+        } else {
+            tpacket_req req2{req.tp_block_size, req.tp_block_nr, req.tp_frame_size, req.tp_frame_nr};
+            if (::setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req2, sizeof req2) < 0) fail("PACKET_RX_RING");
+        }
         void* map = ::mmap(nullptr, block_size * blocks, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
         if (map == MAP_FAILED) fail("mmap of the receive ring");
         ring_ = static_cast<std::uint8_t*>(map);
@@ -82,13 +90,42 @@ PacketSocket::~PacketSocket() {
 }
 
 bool PacketSocket::ready() const {
+    if (version_ == 2) {
+        const auto* h = reinterpret_cast<const tpacket2_hdr*>(ring_ + ((held_ ? frame_ + 1 : frame_) % frames_) * 2048);
+        return __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
+    }
     if (cursor_.open && cursor_.left) return true;
     const std::size_t b = cursor_.open ? (block_ + 1) % blocks_ : block_;
     const tpacket_block_desc* d = block_at(ring_, block_size_, b);
     return __atomic_load_n(&d->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
 
+bool PacketSocket::next_v2(RxFrame& out) {
+    for (;;) {
+        auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + frame_ * 2048);
+        if (held_) {
+            __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+            held_ = false;
+            frame_ = (frame_ + 1) % frames_;
+            h = reinterpret_cast<tpacket2_hdr*>(ring_ + frame_ * 2048);
+        }
+        if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) return false;
+        held_ = true;
+        const auto* sll =
+            reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<const std::uint8_t*>(h) + TPACKET_ALIGN(sizeof *h));
+        if (sll->sll_pkttype == PACKET_OUTGOING) continue;
+        out.data = reinterpret_cast<const std::uint8_t*>(h) + h->tp_mac;
+        out.caplen = h->tp_snaplen;
+        out.wirelen = h->tp_len;
+        out.ts = static_cast<std::uint64_t>(h->tp_sec) * 1000000000ULL + h->tp_nsec;
+        out.csum_partial = h->tp_status & TP_STATUS_CSUMNOTREADY;
+        ++stats_.received;
+        return true;
+    }
+}
+
 bool PacketSocket::next(RxFrame& out) {
+    if (version_ == 2) return next_v2(out);
     for (;;) {
         if (cursor_.open && cursor_.left == 0) {
             // Every frame of this block has been read (and used): give it back.

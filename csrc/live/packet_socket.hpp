@@ -3,6 +3,11 @@
 // place through a shared mapping, one poll() per block rather than one
 // recvmsg() per frame) and sendmmsg() for a burst of frames in one system call.
 //
+// A V3 block that does not fill is handed over when its retire timer fires
+// (1 ms at least, in jiffies), which every frame of a quiet link waits for; a
+// TPACKET_V2 ring (the same mapping, frame by frame, each handed over as it
+// lands) has no such wait, for links where latency matters more than bursts.
+//
 // TPACKET_V3 is the ring tcpdump and Suricata use: no copy into the process
 // but the one the engine makes itself into its batch, and frames keep the
 // kernel's receive time stamp, which is the packet time the stages advance
@@ -37,8 +42,9 @@ public:
     // Opens and binds a socket to the interface `ifname`; the ring has `blocks`
     // blocks of `block_size` bytes (a power of two, a multiple of the page size).
     // Throws std::invalid_argument for an unknown interface, std::system_error otherwise.
-    explicit PacketSocket(const std::string& ifname, std::size_t block_size = 1 << 18, std::size_t blocks = 16,
-                          unsigned retire_ms = 1);
+    // `version` is 3 (TPACKET_V3, blocks) or 2 (TPACKET_V2, frames).
+    explicit PacketSocket(const std::string& ifname, int version = 3, std::size_t block_size = 1 << 18,
+                          std::size_t blocks = 16, unsigned retire_ms = 1);
     ~PacketSocket();
     PacketSocket(const PacketSocket&) = delete;
     PacketSocket& operator=(const PacketSocket&) = delete;
@@ -66,6 +72,7 @@ private:
         std::uint32_t offset = 0;
     };
     bool next(RxFrame& out);  // the next frame to read, skipping frames sent from this host
+    bool next_v2(RxFrame& out);
 
     int fd_ = -1;
     int ifindex_ = 0;
@@ -75,6 +82,9 @@ private:
     std::size_t block_size_, blocks_;
     std::size_t block_ = 0;
     Cursor cursor_;
+    int version_;
+    std::size_t frame_ = 0, frames_ = 0;  // V2: the frame to read next, and how many the ring holds
+    bool held_ = false;                   // V2: frame_ was handed out and goes back at the next read
     SocketStats stats_;
 };
 

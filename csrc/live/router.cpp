@@ -57,8 +57,8 @@ bool complete_checksum(std::uint8_t* f, std::uint32_t caplen) {
 
 }  // namespace
 
-Router::Link::Link(const LinkConfig& c)
-    : cfg(c), sock(c.ifname), mask(c.prefix ? ~std::uint32_t{0} << (32 - c.prefix) : 0) {}
+Router::Link::Link(const LinkConfig& c, int ring)
+    : cfg(c), sock(c.ifname, ring), mask(c.prefix ? ~std::uint32_t{0} << (32 - c.prefix) : 0) {}
 
 bool Router::Link::owns(std::uint32_t ip) const {
     return ip == cfg.address || std::find(cfg.owned.begin(), cfg.owned.end(), ip) != cfg.owned.end();
@@ -71,7 +71,7 @@ Router::Router(const RouterConfig& cfg) : cfg_(cfg) {
         if (l.prefix > 32) throw std::invalid_argument("prefix of " + l.ifname + " must be 0 to 32");
         if (l.address == 0) throw std::invalid_argument("link " + l.ifname + " needs an address");
     }
-    for (const LinkConfig& l : cfg.links) links_.push_back(std::make_unique<Link>(l));
+    for (const LinkConfig& l : cfg.links) links_.push_back(std::make_unique<Link>(l, cfg.ring));
     slots_.resize(cfg.batch * kSlot);
     caplen_.resize(cfg.batch), ingress_.resize(cfg.batch), orig_.resize(cfg.batch), info_.resize(cfg.batch);
     scratch_.resize((2 * cfg.batch + 64) * kChunk);

@@ -41,6 +41,7 @@ struct RouterConfig {
     // Addresses that are the engine's own (not the stage's): packets to them are not forwarded.
     std::vector<std::uint32_t> local;
     std::size_t batch = 256;  // frames per receive() at most
+    int ring = 3;             // TPACKET_V3 (blocks) or 2 (frame by frame: no block timer to wait for)
 };
 
 using LiveCounts = std::array<std::uint64_t, kLiveCounterCount>;
@@ -75,7 +76,7 @@ private:
         std::vector<std::pair<std::uint32_t, std::uint64_t>> asked;  // next hop, last request (monotonic ns)
         std::vector<const std::uint8_t*> tx;
         std::vector<std::uint32_t> tx_len;
-        explicit Link(const LinkConfig& c);
+        Link(const LinkConfig& c, int ring);
         bool on_link(std::uint32_t ip) const { return (ip & mask) == (cfg.address & mask); }
         bool owns(std::uint32_t ip) const;
     };

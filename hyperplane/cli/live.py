@@ -65,9 +65,11 @@ def live() -> None:
 @click.option("--seed", type=int, help="seed of the port choice (default: drawn, and printed)")
 @click.option("--netns", metavar="NAME", help="open the interfaces in this network namespace (ip netns)")
 @click.option("--batch", type=Count(), default=256, show_default=True, help="frames per batch at most")
+@click.option("--ring", type=click.Choice(["v3", "v2"]), default="v3", show_default=True,
+              help="receive rings: TPACKET_V3 blocks (bursts), or V2 frame by frame (no 1 ms block timer)")
 def nat(inside: str, inside_address: str, outside: str, public_ips: tuple[str, ...], private: tuple[str, ...],
         idle_timeout: float, outside_gateway: str | None, duration: float | None, packets: int | None,
-        seed: int | None, netns: str | None, batch: int) -> None:
+        seed: int | None, netns: str | None, batch: int, ring: str) -> None:
     """A NAT gateway between two interfaces.
 
     \b
@@ -81,7 +83,7 @@ def nat(inside: str, inside_address: str, outside: str, public_ips: tuple[str, .
     try:
         report = run_nat(inside, inside_address, outside, list(public_ips), list(private) or list(PRIVATE_CIDRS),
                          idle_timeout=idle_timeout, outside_gateway=outside_gateway, duration=duration,
-                         packets=packets, seed=seed, netns=netns, batch=batch, on_ready=ready("nat"))
+                         packets=packets, seed=seed, netns=netns, batch=batch, on_ready=ready("nat"), ring=ring)
     except (OSError, ValueError) as e:
         raise BadInput(str(e)) from None
     click.echo(str(report))
@@ -105,9 +107,11 @@ def nat(inside: str, inside_address: str, outside: str, public_ips: tuple[str, .
 @click.option("--seed", type=int, help="seed of the flow hash's key (default: drawn, and printed)")
 @click.option("--netns", metavar="NAME", help="open the interfaces in this network namespace (ip netns)")
 @click.option("--batch", type=Count(), default=256, show_default=True, help="frames per batch at most")
+@click.option("--ring", type=click.Choice(["v3", "v2"]), default="v3", show_default=True,
+              help="receive rings: TPACKET_V3 blocks (bursts), or V2 frame by frame (no 1 ms block timer)")
 def nlb(front: str, front_address: str, listen: str, back: str, back_address: str, targets: str,
         back_gateway: str | None, idle_timeout: float | None, health_file: str | None, duration: float | None,
-        packets: int | None, seed: int | None, netns: str | None, batch: int) -> None:
+        packets: int | None, seed: int | None, netns: str | None, batch: int, ring: str) -> None:
     """A Network Load Balancer: clients' flows to targets by the flow hash, replies back from the listener.
 
     \b
@@ -121,7 +125,7 @@ def nlb(front: str, front_address: str, listen: str, back: str, back_address: st
         report = run_nlb(front, front_address, listen, back, back_address, [t for t in targets.split(",") if t],
                          back_gateway=back_gateway, idle_timeout=idle_timeout, health_file=health_file,
                          duration=duration, packets=packets, seed=seed, netns=netns, batch=batch,
-                         on_ready=ready("nlb"))
+                         on_ready=ready("nlb"), ring=ring)
     except (OSError, ValueError) as e:
         raise BadInput(str(e)) from None
     click.echo(str(report))

@@ -33,6 +33,10 @@ Step = Callable[[Batch, npt.NDArray[np.uint32]], tuple[Batch, npt.NDArray[np.uin
 """What the dataplane runs on each batch: packets in and the link each came in on (its index
 in the dataplane's links), (packets out, verdicts)."""
 
+RINGS = {"v3": 3, "v2": 2}
+"""The receive rings: TPACKET_V3 hands over blocks of frames (a quiet link's frames wait for
+the block's 1 ms retire timer), TPACKET_V2 each frame as it lands."""
+
 POLL_MS = 50
 """How long one wait for frames lasts: the latency of a stop request when nothing arrives."""
 
@@ -78,18 +82,21 @@ class RunStats:
 
 
 class Dataplane:
-    """The frame I/O of a set of links (opened in ``netns``, or the current namespace)."""
+    """The frame I/O of a set of links (opened in ``netns``, or the current namespace), on
+    receive rings of kind ``ring`` (:data:`RINGS`)."""
 
     def __init__(self, links: Sequence[Link], *, local: Sequence[str] = (), batch: int = 256,
-                 netns: str | None = None) -> None:
+                 netns: str | None = None, ring: str = "v3") -> None:
         if not links:
             raise ValueError("links must name at least one interface")
         if not 1 <= batch <= 65536:
             raise ValueError(f"batch must be 1 to 65536 frames, not {batch}")
+        if ring not in RINGS:
+            raise ValueError(f"ring must be one of {', '.join(RINGS)}, not {ring!r}")
         cores = [link.core() for link in links]
         ips = [int(ipaddress.IPv4Address(_parse(a, "local"))) for a in local]
         with namespace(netns):
-            self._core = _core.LiveRouter(cores, ips, batch)
+            self._core = _core.LiveRouter(cores, ips, batch, RINGS[ring])
         self.batch = batch
         self._lock = threading.Lock()
 

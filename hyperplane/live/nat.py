@@ -24,7 +24,7 @@ def run_nat(inside: str, inside_address: str, outside: str, public_ips: Sequence
             idle_timeout: float = IDLE_TIMEOUT_S, outside_gateway: str | None = None,
             duration: float | None = None, packets: int | None = None, seed: int | None = None,
             netns: str | None = None, batch: int = 256, stop: threading.Event | None = None,
-            on_ready: Callable[[Dataplane], None] | None = None) -> LiveReport:
+            on_ready: Callable[[Dataplane], None] | None = None, ring: str = "v3") -> LiveReport:
     """Runs the gateway until a stop (``duration`` s, ``packets``, a signal or ``stop``) and
     returns its report. ``inside_address`` and the first of ``public_ips`` are ``address/prefix``;
     ``on_ready`` is called once the interfaces are open, before the first frame is read."""
@@ -36,7 +36,7 @@ def run_nat(inside: str, inside_address: str, outside: str, public_ips: Sequence
     addresses = [str(ipaddress.IPv4Interface(a).ip) for a in public_ips]
     nat = NatGateway(addresses, list(private), idle_timeout=idle_timeout, seed=seed, threads=1)
     links = [Link(inside, inside_address), Link(outside, public_ips[0], tuple(addresses[1:]), outside_gateway)]
-    plane = Dataplane(links, local=[str(ipaddress.IPv4Interface(inside_address).ip)], batch=batch, netns=netns)
+    plane = Dataplane(links, local=[str(ipaddress.IPv4Interface(inside_address).ip)], batch=batch, netns=netns, ring=ring)
     if on_ready:
         on_ready(plane)
     stats = plane.run(lambda b, _: tuple(nat.process(b)), duration=duration, packets=packets, stop=stop)  # type: ignore[arg-type,return-value]

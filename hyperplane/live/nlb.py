@@ -105,7 +105,7 @@ class LiveNlb:
 
 def live_nlb(front: str, front_address: str, listen: str, back: str, back_address: str, targets: Sequence[str], *,
              back_gateway: str | None = None, idle_timeout: float | None = None, seed: int | None = None,
-             netns: str | None = None, batch: int = 256) -> LiveNlb:
+             netns: str | None = None, batch: int = 256, ring: str = "v3") -> LiveNlb:
     """Opens the links and builds the balancer (one node: the listener's address)."""
     address, port, proto = parse_listener(listen)
     if not targets:
@@ -115,7 +115,7 @@ def live_nlb(front: str, front_address: str, listen: str, back: str, back_addres
                               **kw)  # type: ignore[arg-type]
     local = [str(ipaddress.IPv4Interface(a).ip) for a in (front_address, back_address)]
     plane = Dataplane([Link(front, front_address, (address,)), Link(back, back_address, gateway=back_gateway)],
-                      local=local, batch=batch, netns=netns)
+                      local=local, batch=batch, netns=netns, ring=ring)
     what = f"Network Load Balancer {listen} -> {', '.join(targets)} ({front} -> {back})"
     return LiveNlb(nlb, plane, list(targets), what)
 
@@ -124,10 +124,10 @@ def run_nlb(front: str, front_address: str, listen: str, back: str, back_address
             back_gateway: str | None = None, idle_timeout: float | None = None, health_file: str | None = None,
             duration: float | None = None, packets: int | None = None, seed: int | None = None,
             netns: str | None = None, batch: int = 256, stop: threading.Event | None = None,
-            on_ready: Callable[[Dataplane], None] | None = None) -> LiveReport:
+            on_ready: Callable[[Dataplane], None] | None = None, ring: str = "v3") -> LiveReport:
     """Runs the balancer until a stop and returns its report."""
     lb = live_nlb(front, front_address, listen, back, back_address, targets, back_gateway=back_gateway,
-                  idle_timeout=idle_timeout, seed=seed, netns=netns, batch=batch)
+                  idle_timeout=idle_timeout, seed=seed, netns=netns, batch=batch, ring=ring)
     if on_ready:
         on_ready(lb.plane)
     stats = lb.run(duration=duration, packets=packets, stop=stop, health_file=health_file)
