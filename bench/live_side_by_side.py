@@ -99,11 +99,11 @@ def process(ns: str | None, *cmd: str, ready: Callable[[str], bool]) -> Iterator
             p.communicate()
 
 
-def engine(name: str, ring: str) -> list[str]:
+def engine(name: str, ring: str, seed: int) -> list[str]:
     gw = lab.hosts(name, tag=TAG)["gw"]
     spec = lab.lab(name).engine
     return [sys.executable, "-c", "import sys; from hyperplane.cli import main; sys.exit(main())", *spec,
-            "--netns", gw, "--seed", "1", "--ring", ring]
+            "--netns", gw, "--seed", str(seed), "--ring", ring]
 
 
 def measure(name: str, seconds: float) -> tuple[float, float]:
@@ -134,9 +134,11 @@ def run_lab(name: str, rounds: int, seconds: float) -> dict[str, tuple[float, fl
             else:
                 servers.enter_context(process(h["targets"], sys.executable, "-c", SERVE, "80", "10.20.0.2",
                                               "10.20.0.3", "10.20.0.4", ready=lambda s: "listening" in s))
-            for _ in range(rounds):
+            for r in range(rounds):
                 for ring in ("v3", "v2"):
-                    with process(None, *engine(name, ring), ready=lambda s: "running on" in s):
+                    # A seed of its own each run: a run repeating another's public ports would meet the
+                    # server's TIME_WAIT sockets of the same tuples (PAWS then refuses the new SYNs).
+                    with process(None, *engine(name, ring, 10 * r + int(ring[1])), ready=lambda s: "running on" in s):
                         results[ring].append(measure(name, seconds))
                 linux.enable(name, tag=TAG)
                 try:
