@@ -122,10 +122,9 @@ def up(name: str, *, tag: str = "") -> list[str]:
             _ip("-n", ns, "link", "set", "lo", "up")
         for a, b in spec.pairs:
             na, nb = spec.namespace(a.role, tag), spec.namespace(b.role, tag)
-            _ip("link", "add", f"hpl{os.getpid() % 100000}", "type", "veth", "peer", "name", f"hpm{os.getpid() % 100000}")
-            for tmp, host, ns in ((f"hpl{os.getpid() % 100000}", a, na), (f"hpm{os.getpid() % 100000}", b, nb)):
-                _ip("link", "set", tmp, "netns", ns)
-                _ip("-n", ns, "link", "set", tmp, "name", host.interface)
+            # Made inside the lab's namespaces, never in the caller's.
+            _ip("link", "add", a.interface, "netns", na, "type", "veth", "peer", "name", b.interface, "netns", nb)
+            for host, ns in ((a, na), (b, nb)):
                 _ip("-n", ns, "link", "set", host.interface, "alias", marker(name))
         for a, b in spec.pairs:
             for host in (a, b):

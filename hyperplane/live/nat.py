@@ -15,9 +15,13 @@ import ipaddress
 import threading
 from collections.abc import Callable, Sequence
 
+import numpy as np
+import numpy.typing as npt
+
 from hyperplane.live.dataplane import Dataplane, Link
 from hyperplane.live.report import LiveReport
 from hyperplane.nat import IDLE_TIMEOUT_S, NatGateway
+from hyperplane.packets import Batch
 
 
 def run_nat(inside: str, inside_address: str, outside: str, public_ips: Sequence[str], private: Sequence[str], *,
@@ -39,7 +43,12 @@ def run_nat(inside: str, inside_address: str, outside: str, public_ips: Sequence
     plane = Dataplane(links, local=[str(ipaddress.IPv4Interface(inside_address).ip)], batch=batch, netns=netns, ring=ring)
     if on_ready:
         on_ready(plane)
-    stats = plane.run(lambda b, _: tuple(nat.process(b)), duration=duration, packets=packets, stop=stop)  # type: ignore[arg-type,return-value]
+
+    def step(batch: Batch, ingress: npt.NDArray[np.uint32]) -> tuple[Batch, npt.NDArray[np.uint8]]:
+        result = nat.process(batch)  # both directions: the gateway tells them apart by address
+        return result.packets, result.verdict
+
+    stats = plane.run(step, duration=duration, packets=packets, stop=stop)
     what = (f"NAT gateway {', '.join(addresses)} for {', '.join(private)} "
             f"({inside} -> {outside}, idle timeout {idle_timeout:g} s)")
     return LiveReport(what, stats, nat.counters, nat.metrics, nat.seed)
