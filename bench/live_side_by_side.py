@@ -82,7 +82,9 @@ def in_ns(ns: str, *cmd: str, timeout: float = 60) -> str:
 @contextmanager
 def process(ns: str | None, *cmd: str, ready: Callable[[str], bool]) -> Iterator[subprocess.Popen[str]]:
     argv = ["ip", "netns", "exec", ns, *cmd] if ns else list(cmd)
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    # From "/": `-c` puts the working directory first on sys.path, and a checkout's hyperplane/
+    # may have no built core.
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd="/")
     try:
         stream = p.stdout if ns else p.stderr
         assert stream is not None

@@ -98,7 +98,9 @@ class Engine:
 def engine(args: Sequence[str]) -> Iterator[Engine]:
     """``hyperplane ARGS`` as a subprocess, from the line saying it runs until the body ends."""
     cmd = [sys.executable, "-c", "import sys; from hyperplane.cli import main; sys.exit(main())", *args]
-    p = subprocess.Popen(cmd, env=ENGINE_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # From outside the checkout: `-c` puts the working directory first on sys.path, and the
+    # checkout's hyperplane/ has no built core when the package is installed normally.
+    p = subprocess.Popen(cmd, env=ENGINE_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd="/")
     e = Engine(p)
     try:
         assert p.stderr is not None
