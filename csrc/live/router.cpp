@@ -3,8 +3,6 @@
 // from there; nothing is allocated per frame.
 #include "live/router.hpp"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -72,6 +70,7 @@ Router::Router(const RouterConfig& cfg) : cfg_(cfg) {
         if (l.address == 0) throw std::invalid_argument("link " + l.ifname + " needs an address");
     }
     for (const LinkConfig& l : cfg.links) links_.push_back(std::make_unique<Link>(l, cfg.ring));
+    for (const auto& l : links_) fds_.push_back(pollfd{l->sock.fd(), POLLIN | POLLERR, 0});
     slots_.resize(cfg.batch * kSlot);
     caplen_.resize(cfg.batch), ingress_.resize(cfg.batch), orig_.resize(cfg.batch), info_.resize(cfg.batch);
     scratch_.resize((2 * cfg.batch + 64) * kChunk);
@@ -85,9 +84,8 @@ std::size_t Router::receive(Packet* out, int timeout_ms) {
     bool ready = false;
     for (const auto& l : links_) ready |= l->sock.ready();
     if (!ready && timeout_ms != 0) {
-        std::vector<pollfd> fds;
-        for (const auto& l : links_) fds.push_back(pollfd{l->sock.fd(), POLLIN | POLLERR, 0});
-        ::poll(fds.data(), fds.size(), timeout_ms);  // EINTR (a signal) returns early: nothing to read then
+        for (pollfd& p : fds_) p.revents = 0;
+        ::poll(fds_.data(), fds_.size(), timeout_ms);  // EINTR (a signal) returns early: nothing to read then
     }
     std::size_t n = 0;
     for (std::uint32_t l = 0; l < links_.size() && n < cfg_.batch; ++l)

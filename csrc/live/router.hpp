@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <poll.h>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,7 @@ private:
 
     RouterConfig cfg_;
     std::vector<std::unique_ptr<Link>> links_;
+    std::vector<pollfd> fds_;          // one per link, for the wait in receive()
     std::vector<std::uint8_t> slots_;  // cfg.batch frames of the current batch
     std::vector<std::uint32_t> caplen_, ingress_;
     std::vector<Packet> orig_;

@@ -106,6 +106,8 @@ class Dataplane:
         return list(self._core.links)
 
     def counters(self) -> dict[str, int]:
+        """The frame I/O's counters (``IO_COUNTERS``); during a :meth:`run` in another thread this
+        waits for it to end (the run's own result carries them too)."""
         with self._lock:
             return dict(self._core.counters())
 
