@@ -92,4 +92,32 @@ ENA_COUNTERS = CounterFamily(
     ),
 )
 
-FAMILIES: tuple[CounterFamily, ...] = (CONNTRACK_EVENTS, NAT_METRICS, NLB_METRICS, ENA_COUNTERS)
+LIVE_COUNTERS = CounterFamily(
+    "LiveCounter",
+    "What the live dataplane's frame I/O did with frames (hyperplane.live), beside the stage's verdicts.",
+    (
+        ("rx_frames", "rx_frames", "frames read from the interfaces' receive rings"),
+        ("rx_to_stage", "rx_to_stage", "IPv4 frames handed to the stage"),
+        ("rx_arp", "rx_arp", "ARP frames received"),
+        ("arp_replies", "arp_replies", "ARP replies sent for addresses the engine owns"),
+        ("arp_requests", "arp_requests", "ARP requests sent to resolve next hops"),
+        ("arp_learned", "arp_learned", "neighbour entries learned or changed from ARP"),
+        ("rx_not_for_us", "rx_not_for_us", "frames to another unicast or a multicast MAC address: ignored"),
+        ("rx_to_router", "rx_to_router", "IPv4 frames to the engine's own link addresses: not forwarded"),
+        ("rx_other", "rx_other", "frames neither IPv4 nor ARP (IPv6, VLAN-tagged, ...): ignored"),
+        ("rx_malformed", "rx_malformed", "frames whose headers do not decode: ignored"),
+        ("rx_oversize", "rx_oversize", "frames longer than a slot (2048 bytes) or cut by the ring: ignored"),
+        ("checksums_completed", "checksums_completed", "frames whose partial transport checksum the engine completed"),
+        ("tx_forwarded", "tx_forwarded", "frames forwarded (FORWARD verdicts sent on)"),
+        ("tx_resets", "tx_resets", "TCP RSTs sent back for RESET verdicts"),
+        ("stage_dropped", "stage_dropped", "frames the stage dropped (its counters say why)"),
+        ("no_route", "no_route", "forwarded packets with no link or gateway toward their destination"),
+        ("ttl_expired", "ttl_expired", "forwarded packets whose TTL ran out: dropped"),
+        ("unresolved", "unresolved", "frames dropped because their next hop never answered ARP"),
+        ("pending_full", "pending_full", "frames dropped because the queue awaiting ARP was full"),
+        ("ring_drops", "ring_drops", "frames the kernel dropped with a receive ring full"),
+        ("send_errors", "send_errors", "frames the kernel refused to send"),
+    ),
+)
+
+FAMILIES: tuple[CounterFamily, ...] = (CONNTRACK_EVENTS, NAT_METRICS, NLB_METRICS, ENA_COUNTERS, LIVE_COUNTERS)

@@ -280,6 +280,27 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         return ProcessResult(packets, verdict, target)
 
     @serialised
+    def process_replies(
+        self,
+        batch: Batch,
+        *,
+        out: Batch | None = None,
+        verdict_out: npt.NDArray[np.uint8] | None = None,
+        target_out: npt.NDArray[np.uint32] | None = None,
+    ) -> ProcessResult:
+        """The return direction: ``batch`` holds targets' packets back toward clients (in order of ``ts``).
+
+        A packet of a live flow (from its target's address and port, to the client, or with
+        source NAT to the node's port) leaves from the node's listener to the client: the
+        client sees the address it connected to, the target saw the client's (client IP
+        preserved). It keeps the flow alive (the idle timeout counts both directions), counts
+        in ``ProcessedPackets``/``ProcessedBytes`` and in the flow's reply counters; a target's
+        SYN-ACK marks the flow established and its RST ends the flow. Anything else is
+        ``DROP_UNSOLICITED``. Runs on one thread whatever ``threads`` is."""
+        packets, verdict, target = self._core.process_replies(batch, out, verdict_out, target_out)
+        return ProcessResult(packets, verdict, target)
+
+    @serialised
     def process_with_outages(
         self, batch: Batch, outages: Sequence[Outage], *, first_check_ns: int = 0, interval_s: float = CHECK_INTERVAL_S
     ) -> tuple[ProcessResult, list[HealthChange]]:

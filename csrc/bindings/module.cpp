@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
     hp::bind::register_pcap(m);
     hp::bind::register_path(m);
     hp::bind::register_mesh(m);
+    hp::bind::register_live(m);
 }

@@ -56,6 +56,21 @@ void register_nlb(py::module_& m) {
             },
             py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
             py::arg("target_out") = py::none(), py::arg("threads") = 1)
+        .def(
+            "process_replies",
+            [](NetworkLoadBalancer& nlb, const py::handle& batch, const py::object& out, const py::object& verdict_out,
+               const py::object& target_out) {
+                StageIO io = stage_io(batch, out, verdict_out, true);
+                auto targets = output_array<std::uint32_t>(target_out, io.n, "target_out");
+                std::uint32_t* t = targets.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    nlb.process_replies(io.in(), io.n, io.out(), io.verdict_data(), t);
+                }
+                return io.result(targets);
+            },
+            py::arg("batch"), py::arg("out") = py::none(), py::arg("verdict_out") = py::none(),
+            py::arg("target_out") = py::none())
         .def("flows_per_target", &NetworkLoadBalancer::flows_per_target)
         .def(
             "flow_targets",

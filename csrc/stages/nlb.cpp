@@ -277,6 +277,84 @@ void NetworkLoadBalancer::flow_targets(const Packet* probes, std::size_t n, std:
     for (std::size_t i = 0; i < n; ++i) out[i] = shards_[ids[i]].flow_target(probes[i]);
 }
 
+std::size_t NlbShard::reply_flow(const Packet& p) const {
+    // Source NAT: the reply is addressed to the node's port, which is the flow's alias.
+    const KeyedPacket own = flow_key_of(p);
+    const std::size_t slot = table_.find(own.key, table_.hash(own.key));
+    if (slot != FlowTable::npos && is_alias(table_.record(slot))) return main_slot_of(table_.record(slot));
+    // The client's address preserved: the reply answers the client's tuple to a node's listener.
+    for (const std::uint32_t node : cfg_->nodes)
+        for (const auto& [port, protocol] : cfg_->listeners) {
+            if (protocol != p.proto) continue;
+            Packet q = p;
+            q.src_ip = p.dst_ip, q.src_port = p.dst_port, q.dst_ip = node, q.dst_port = port;
+            const KeyedPacket kq = flow_key_of(q);
+            const std::size_t s = table_.find(kq.key, table_.hash(kq.key));
+            if (s != FlowTable::npos && !is_alias(table_.record(s))) {
+                const NlbExt x = table_.record(s).ext_as<NlbExt>();
+                if (x.alias == kNoAlias && x.target < targets_->size() && (*targets_)[x.target].ip == p.src_ip &&
+                    (*targets_)[x.target].port == p.src_port)
+                    return s;
+            }
+        }
+    return FlowTable::npos;
+}
+
+bool NlbShard::reply(const Packet& p, Verdict& v, NlbResult& res) {
+    const std::size_t slot = reply_flow(p);
+    if (slot == FlowTable::npos) return false;
+    FlowRecord& r = table_.record(slot);
+    const NlbExt x = r.ext_as<NlbExt>();
+    const NlbTarget& target = (*targets_)[x.target];
+    if (target.ip != p.src_ip || target.port != p.src_port || cfg_->timeouts.expired(r, p.ts)) return false;
+    advance(p.ts);
+    if (minutes_.leaving(p.ts)) new_minute(p.ts);
+    minutes_.advance(p.ts);
+    // AWS: ProcessedBytes is "The total number of bytes processed by the load balancer, including
+    // TCP/IP headers": the replies pass through it too.
+    count(NlbMetric::processed_packets);
+    count(NlbMetric::processed_bytes, p.length);
+    const bool lo = r.flags & flow_flag::orig_lo;
+    res = NlbResult{lo ? r.ip_lo : r.ip_hi,
+                    lo ? r.ip_hi : r.ip_lo,
+                    x.target,
+                    lo ? r.port_lo : r.port_hi,
+                    lo ? r.port_hi : r.port_lo,
+                    true,
+                    true};
+    r.last_ts = std::max(r.last_ts, p.ts);
+    ++r.packets[1];
+    r.bytes[1] += p.length;
+    if (p.proto == proto::tcp) {
+        const TcpFlagClass cls = tcp_flag_class(p.tcp_flags);
+        if (cls == TcpFlagClass::synack) r.state = static_cast<std::uint8_t>(TcpState::established);
+        if (cls == TcpFlagClass::rst) close(slot);  // the target ended the connection: so does the flow
+    }
+    minutes_.gauge(live_);
+    v = counted(Verdict::forward);
+    return true;
+}
+
+void NetworkLoadBalancer::process_replies(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts,
+                                          std::uint32_t* targets) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const Packet p = in[i];
+        if (out != in) out[i] = p;
+        NlbResult res{};
+        res.target = kNoTarget;
+        Verdict v = Verdict::drop_unsolicited;
+        bool found = false;
+        for (std::size_t s = 0; s < shards_.size() && !found; ++s) found = shards_[s].reply(p, v, res);
+        if (!found) shards_[0].count_unmatched();
+        if (res.rewrite) {
+            out[i].dst_ip = res.dst_ip, out[i].dst_port = res.dst_port;
+            out[i].src_ip = res.src_ip, out[i].src_port = res.src_port;
+        }
+        verdicts[i] = static_cast<std::uint8_t>(v);
+        targets[i] = res.target;
+    }
+}
+
 std::vector<std::uint64_t> NetworkLoadBalancer::flows_per_target() const {
     std::vector<std::uint64_t> out(targets_.size(), 0);
     for (const auto& s : shards_) s.count_targets(out);

@@ -2,7 +2,9 @@
 // packets sent to its address, picks a target for each new flow from its
 // Maglev table, and keeps the flow on that target for its life, whatever
 // happens to the tables afterwards. Unhealthy and drained targets lose their
-// flows (RESET) when connection termination is on. Client-to-target direction.
+// flows (RESET) when connection termination is on. Client-to-target direction in
+// process(); the targets' replies, translated back to come from the listener, in
+// process_replies().
 #pragma once
 
 #include <array>
@@ -98,10 +100,16 @@ public:
     void count_targets(std::vector<std::uint64_t>& out) const;
     // The target of the live flow `p` (client to node) belongs to at p.ts, or kNoTarget; changes nothing.
     std::uint32_t flow_target(const Packet& p) const;
+    // A target's packet `p` back toward a client: when it belongs to a live flow of this shard
+    // (by its source-NAT alias, or as the reply to the client's tuple to a node's listener),
+    // updates the flow, writes the rewrite to `res` and returns true with `v` set.
+    bool reply(const Packet& p, Verdict& v, NlbResult& res);
+    void count_unmatched() { counted(Verdict::drop_unsolicited); }
     void append_rows(std::vector<NlbFlow>& out) const;
 
 private:
     Verdict decide(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NlbResult& res);
+    std::size_t reply_flow(const Packet& p) const;
     Verdict open(const Packet& p, std::size_t node, const KeyedPacket& kp, std::uint64_t h, NlbResult& res);
     std::uint32_t choose(const Packet& p, std::size_t node) const;
     void close(std::size_t slot);
@@ -131,6 +139,11 @@ public:
 
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, std::uint32_t* targets,
                  unsigned threads);
+    // The return direction: targets' packets to clients (or, with source NAT, to a node's port),
+    // in time order. A packet of a live flow leaves from the node's listener to the client and
+    // keeps the flow alive; a target's RST ends it; anything else is drop_unsolicited. One
+    // thread: each packet looks for its flow in every shard.
+    void process_replies(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, std::uint32_t* targets);
     std::vector<NlbMinute> metrics() const { return ShardedStage::metrics<NlbMinute>(); }
     std::vector<std::uint64_t> flows_per_target() const;
     // For each probe (a packet from a client to a node's listener), the target of the live flow

@@ -1,4 +1,5 @@
-"""The ``hyperplane`` command: ``bench``, ``run``, ``report``, ``sweep``, ``catalog``, ``replay`` and ``mesh``.
+"""The ``hyperplane`` command: ``bench``, ``run``, ``report``, ``sweep``, ``catalog``, ``replay``, ``mesh``,
+``live`` and ``lab``.
 
 Built on click: each subcommand is a small module here, with its examples in its ``--help``.
 :func:`main` returns the exit code instead of exiting, so tests and scripts call it directly.
@@ -14,6 +15,8 @@ import click
 from hyperplane import __version__
 from hyperplane.cli.bench import bench
 from hyperplane.cli.catalog import catalog
+from hyperplane.cli.lab import lab
+from hyperplane.cli.live import live
 from hyperplane.cli.mesh import mesh
 from hyperplane.cli.options import FAILED, USAGE, one_blas_thread
 from hyperplane.cli.replay import replay
@@ -36,7 +39,7 @@ def group() -> None:
     """
 
 
-for command in (bench, run, report, sweep, catalog, replay, mesh):
+for command in (bench, run, report, sweep, catalog, replay, mesh, live, lab):
     group.add_command(command)
 
 
