@@ -44,6 +44,8 @@ void register_nat(py::module_& m) {
             return rows_array(rows);
         });
     def_sharded(cls);
+    def_state(cls);
+    def_restore_metrics<NatGateway, NatMinute>(cls);
     def_metrics<NatGateway, NatMinute>(cls);
 }
 

@@ -33,6 +33,10 @@ public:
     const VerdictCounts& verdicts() const { return verdicts_; }
     const FlowTable& table() const { return table_; }
     unsigned index() const { return index_; }
+    // A copy's history: packets by verdict counted before it was made.
+    void add_verdicts(const VerdictCounts& v) {
+        for (std::size_t k = 0; k < kVerdictCount; ++k) verdicts_[k] += v[k];
+    }
 
 protected:
     // The sweep checks kSweepSlots consecutive slots every kSweepEvery packets,
