@@ -100,7 +100,14 @@ public:
         for (std::size_t i = 0; i < n; ++i) origins[i] = origin_packet(rows[i]);
         if (n) rss_assign(origins.data(), 0, n, ids.data());
         ImportCounts counts;
-        for (std::size_t i = 0; i < n; ++i) count_import(counts, shards_[ids[i]].import_row(rows[i], origins[i]));
+        // The rows' table groups are fetched 16 rows ahead, as the packet pipeline fetches them.
+        constexpr std::size_t kAhead = 16;
+        const auto fetch = [&](std::size_t i) { shards_[ids[i]].prefetch_import(rows[i], origins[i]); };
+        for (std::size_t i = 0; i < std::min(n, kAhead); ++i) fetch(i);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i + kAhead < n) fetch(i + kAhead);
+            count_import(counts, shards_[ids[i]].import_row(rows[i], origins[i]));
+        }
         return counts;
     }
     // What a copy of the stage carries besides its connections: packets by verdict and, for a

@@ -375,6 +375,13 @@ void NatShard::export_rows(std::vector<StateRecord>& out) const {
     });
 }
 
+void NatShard::prefetch_import(const StateRecord& s, const Packet& origin) const {
+    Packet translated = origin;
+    translated.src_ip = s.bind_ip, translated.src_port = s.bind_port;
+    table_.prefetch_record(table_.hash(key_of(s)));
+    table_.prefetch_record(table_.hash(flow_key_of(translated).key));
+}
+
 Imported NatShard::import_row(const StateRecord& s, const Packet& origin) {
     // The translation must be one this gateway could have made here: one of its addresses, a
     // port of this shard's slice (where the replies arrive), a source it translates.

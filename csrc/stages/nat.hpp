@@ -96,6 +96,7 @@ public:
     void export_rows(std::vector<StateRecord>& out) const;
     // Adds the connection `s` (its first packet `origin`) with its translation, or says why not.
     Imported import_row(const StateRecord& s, const Packet& origin);
+    void prefetch_import(const StateRecord& s, const Packet& origin) const;
     void add_metrics(std::vector<NatMinute>& out) const;
     void restore_metrics(const std::vector<NatMinute>& rows) { minutes_.add_rows(rows); }
     // The shard's current minute (~0 before its first packet), and resuming a copy there.
