@@ -104,6 +104,8 @@ class NatConfig(StageConfig):
     public_ips: list[int]
     private_networks: list[tuple[int, int]]
     per_destination: int
+    port_slice: int
+    port_slices: int
     base_pps: float
     max_pps: float
     base_bps: float

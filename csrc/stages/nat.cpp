@@ -50,8 +50,8 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
       destinations_(capacity, cfg.key),
       minutes_(&cfg.start_minute, static_cast<std::size_t>(NatMetric::active_connection_count)),
       port_seed_(splitmix(cfg.seed ^ splitmix(index))),
-      ports_(index, cfg.queues),
-      per_destination_((cfg.per_destination + cfg.queues - 1) / cfg.queues) {
+      ports_(cfg.port_slice * cfg.queues + index, cfg.port_slices * cfg.queues),
+      per_destination_((cfg.per_destination + cfg.queues * cfg.port_slices - 1) / (cfg.queues * cfg.port_slices)) {
     // A shard enforces its share of the gateway's limits; buckets hold 1 ms of
     // traffic, and at least one packet (or one jumbo frame of bits).
     const double q = cfg.queues;
@@ -423,6 +423,8 @@ NatGateway::NatGateway(const NatConfig& cfg) : ShardedStage(cfg, kSpecRssKey) {
     if (cfg.public_ips.empty() || cfg.public_ips.size() > 255)
         throw std::invalid_argument("public_ips must hold 1 to 255 addresses");
     if (cfg.per_destination == 0) throw std::invalid_argument("per_destination must be positive");
+    if (cfg.port_slices < 1 || cfg.port_slice >= cfg.port_slices || cfg.port_slices * cfg.queues > 4096)
+        throw std::invalid_argument("port_slice must be (k, n) with 0 <= k < n and n * queues <= 4096");
     if ((cfg.max_pps > 0 && !(cfg.base_pps > 0 && cfg.base_pps <= cfg.max_pps)) ||
         (cfg.max_bps > 0 && !(cfg.base_bps > 0 && cfg.base_bps <= cfg.max_bps)))
         throw std::invalid_argument("a limit's base must be positive and at most its maximum");
@@ -436,7 +438,7 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
         // The reply's destination port (ICMP: its identifier) names the shard
         // that gave it out.
         const std::uint16_t port = p.proto == proto::icmp ? p.src_port : p.dst_port;
-        shard = PortSlice::owner(port, cfg_.queues);
+        shard = static_cast<std::uint16_t>(PortSlice::owner(port, cfg_.queues * cfg_.port_slices) % cfg_.queues);
         return NatPath::inbound;
     }
     for (const Ipv4Network& net : cfg_.private_networks)

@@ -42,6 +42,10 @@ struct NatConfig : StageConfig {
     std::vector<std::uint32_t> public_ips;
     std::vector<Ipv4Network> private_networks;
     std::uint32_t per_destination = 55000;  // per public address and (dst ip, dst port, proto)
+    // A fleet node's gateway is slice `port_slice` of `port_slices` sharing the public addresses:
+    // its shards give out only that slice's ports (table/port_slice.hpp), and its share of the
+    // per-destination limit, so a reply's port names the node as well as the shard.
+    unsigned port_slice = 0, port_slices = 1;
     // The gateway's limits: from base_* scaling up to max_* (limits/scaling_limit.hpp); 0: none.
     double base_pps = 0, max_pps = 0;
     double base_bps = 0, max_bps = 0;
