@@ -28,6 +28,7 @@ __all__ = [
     "empty",
     "ecs",
     "ena",
+    "fleet",
     "ip",
     "ip_str",
     "maglev",

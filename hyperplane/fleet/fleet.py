@@ -21,12 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from hyperplane.ena import instance_type as catalog_type
+from hyperplane.fleet.availability import availability
+from hyperplane.fleet.canary import monitor
+from hyperplane.fleet.config_loop import ConfigLoop
+from hyperplane.fleet.deploy import WAVES, Change, Deployment, deploy
 from hyperplane.fleet.layout import Node, build_nodes
 from hyperplane.fleet.routing import NO_TENANT, Routes, flow_hash
 from hyperplane.fleet.sharding import draw_shard, hypergeometric_share, overlap_bound, pair_overlaps
-from hyperplane.fleet.tenants import KINDS, NFS_PORT, Tenant, slot_factory
+from hyperplane.fleet.tenants import KINDS, NFS_PORT, SlotStage, Tenant, probe_of, slot_factory
 from hyperplane.packets import Batch
-from hyperplane.stage import ShardedStage
 from hyperplane.verdict import Verdict
 
 DEFAULT_INSTANCE_TYPE = "c5.xlarge"
@@ -109,7 +112,7 @@ class Fleet:
         self._slot_nodes: list[list[int]] = []  # the tenant's shard, as node indices
         self._host = np.zeros(0, dtype=np.int64)
         self._secondary: list[int] = []
-        self._stages: list[ShardedStage[Any]] = []
+        self._stages: list[SlotStage] = []
         self._replicas: list[npt.NDArray[np.void] | None] = []
         self._tenant_base = np.zeros(0, dtype=np.int64)
         self._tenant_slots = np.zeros(0, dtype=np.int64)
@@ -120,7 +123,10 @@ class Fleet:
         self.node_packets = np.zeros(len(self.nodes), dtype=np.int64)
         self.node_drops = np.zeros(len(self.nodes), dtype=np.int64)
         self.isolation_violations = 0
+        self.reported_violations = 0
         self.failovers: list[Failover] = []
+        self.config_loop = ConfigLoop()
+        """The constant-work configuration loop: the same load on every node, always."""
 
     # -- tenants -------------------------------------------------------------------------
 
@@ -137,6 +143,7 @@ class Fleet:
         index = len(self.tenants)
         seed = int(np.random.default_rng([self.seed, index]).integers(2**63))
         make, addresses, networks = slot_factory(kind, self.shard_size, self.capacity_per_slot, seed, dict(options))
+        probe = probe_of(kind, options)
         for a in addresses:
             if a in self._dst:
                 raise ValueError(f"address {a} is already tenant {self.tenants[self._dst[a]].name}'s")
@@ -157,7 +164,7 @@ class Fleet:
         shard_nodes = [first_node + int(k) for k in shard]
         tenant = Tenant(name or f"{kind}-{index}", kind, az, cell, index, seed,
                         [self.nodes[k].name for k in shard_nodes], addresses,
-                        [(f, la) for f, la in networks], make)
+                        [(f, la) for f, la in networks], make, probe)
         self.tenants.append(tenant)
         for a in addresses:
             self._dst[a] = index
@@ -373,6 +380,25 @@ class Fleet:
                 "share_2": float((pairs >= 2).mean()) if len(pairs) else 0.0,
                 "expected_1": hypergeometric_share(n, k, 1), "expected_2": hypergeometric_share(n, k, 2)}
 
+    def deploy(self, change: Change, waves: Sequence[str] = WAVES, bake_s: float = 600.0, *, start_ns: int = 0,
+               max_drop_rate: float = 0.001) -> Deployment:
+        """Deploy ``change`` in ``waves`` (of "one-node", "one-cell", "one-az", "rest"), each baked for
+        ``bake_s`` under canary traffic from ``start_ns``; a wave whose nodes drop more than
+        ``max_drop_rate`` of their packets rolls the change back everywhere it reached."""
+        return deploy(self, change, list(waves), bake_s, start_ns=start_ns, max_drop_rate=max_drop_rate)
+
+    def canary(self, at_ns: int, flows_per_tenant: int = 8) -> dict[str, Any]:
+        """One minute of canary flows per AZ through its tenants: failures and isolation violations."""
+        return monitor(self, at_ns, flows_per_tenant)
+
+    def availability(self, *, days: float, node_mtbf_h: float, node_mttr_min: float, seed: int,
+                     az_outages: list[tuple[str, float, float]] | None = None,
+                     poison_per_month: float = 0.0) -> dict[str, Any]:
+        """Per-tenant availability over ``days`` of simulated failures (event-driven), with and
+        without replication and shuffle sharding, against 99.99%."""
+        return availability(self, days=days, node_mtbf_h=node_mtbf_h, node_mttr_min=node_mttr_min, seed=seed,
+                            az_outages=az_outages, poison_per_month=poison_per_month)
+
     def report(self) -> dict[str, Any]:
         """Nodes, tenants per node, overlaps, connections per node, failures (see also availability())."""
         per_node = {n.name: 0 for n in self.nodes}
@@ -385,7 +411,8 @@ class Fleet:
                 "connections_per_node": {n.name: int(c) for n, c in zip(self.nodes, conns)},
                 "connections": int(conns.sum()), "failures": [vars(f) for f in self.failovers],
                 "isolation_violations": self.isolation_violations,
-                "replication": self.replication, "nfs_port": NFS_PORT}
+                "replication": self.replication, "nfs_port": NFS_PORT,
+                "config_loop_bytes_per_s": self.config_loop.load(len(self.nodes))}
 
     def __repr__(self) -> str:
         return (f"Fleet(azs={self.azs}, cells_per_az={self.cells_per_az}, nodes_per_cell={self.nodes_per_cell}, "

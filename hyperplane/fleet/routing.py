@@ -79,6 +79,6 @@ def _exact(addresses: npt.NDArray[np.uint32], keys: npt.NDArray[np.uint32], tena
     if len(keys) == 0:
         return np.zeros(len(addresses), dtype=bool)
     i = np.minimum(np.searchsorted(keys, addresses), len(keys) - 1)
-    hit = (keys[i] == addresses) & (out == NO_TENANT)
+    hit: npt.NDArray[np.bool_] = (keys[i] == addresses) & (out == NO_TENANT)
     out[hit] = tenants[i[hit]]
     return hit

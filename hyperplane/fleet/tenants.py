@@ -14,12 +14,27 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from hyperplane.conntrack import ConnTrack, Timeouts
 from hyperplane.nat import NatGateway
 from hyperplane.nlb import NetworkLoadBalancer
-from hyperplane.stage import ShardedStage
+from hyperplane.packets import Batch
+from hyperplane.stage import ImportResult
+
+
+class SlotStage(Protocol):
+    """What the fleet asks of a slot's stage (NatGateway, NetworkLoadBalancer, ConnTrack)."""
+
+    def process(self, batch: Batch, *, out: Batch | None = ...,
+                verdict_out: npt.NDArray[np.uint8] | None = ...) -> tuple[Any, ...]: ...
+    def export_state(self) -> npt.NDArray[np.void]: ...
+    def import_state(self, state: npt.NDArray[np.void]) -> ImportResult: ...
+    def __len__(self) -> int: ...
+
 
 KINDS = ("nat-gateway", "nlb", "efs")
 """What the fleet hosts, after AWS's list of Hyperplane's users (docs/fleet.md)."""
@@ -50,7 +65,9 @@ class Tenant:
     """Addresses packets are sent to: NAT public addresses, the NLB's node, the mount target."""
     private_networks: list[tuple[int, int]] = field(default_factory=list)
     """NAT: (first, last) address of each private network whose sources it translates."""
-    make_slot: Callable[[int], ShardedStage[Any]] = field(repr=False, default=lambda j: ConnTrack(1))
+    make_slot: Callable[[int], SlotStage] = field(repr=False, default=lambda j: ConnTrack(1))
+    probe: tuple[int, int, int] = (0, 443, 6)
+    """Where canary flows go: (address, port, protocol); address 0 means the tenant's own."""
 
     @property
     def slots(self) -> int:
@@ -60,8 +77,23 @@ class Tenant:
         return f"Tenant({self.name}, {self.kind}, az={self.az!r}, nodes={self.nodes})"
 
 
+def probe_of(kind: str, options: dict[str, Any]) -> tuple[int, int, int]:
+    """Where a tenant's canary flows go: a NAT gateway's through it to a documentation address,
+    an NLB's to its first listener, a mount target's to NFS."""
+    if kind == "nat-gateway":
+        return _address(CANARY_DESTINATION, "canary"), 443, 6
+    if kind == "nlb":
+        port, proto = options["listeners"][0]
+        return 0, int(port), 6 if proto == "tcp" else 17
+    return 0, NFS_PORT, 6
+
+
+CANARY_DESTINATION = "198.51.100.250"
+"""Where NAT gateways' canaries go (a documentation address, RFC 5737)."""
+
+
 def slot_factory(kind: str, slots: int, capacity: int, seed: int, options: dict[str, Any]
-                 ) -> tuple[Callable[[int], ShardedStage[Any]], list[int], list[tuple[int, int]]]:
+                 ) -> tuple[Callable[[int], SlotStage], list[int], list[tuple[int, int]]]:
     """How tenant ``kind`` builds the stage of its slot ``j`` of ``slots`` (``options`` are the
     ``add_tenant`` keywords), with the addresses packets reach it by and its private networks."""
     if kind == "nat-gateway":
@@ -79,7 +111,7 @@ def slot_factory(kind: str, slots: int, capacity: int, seed: int, options: dict[
         idle = float(options.pop("idle_timeout", 350.0))
         _no_more(options)
 
-        def nat(j: int) -> ShardedStage[Any]:
+        def nat(j: int) -> SlotStage:
             return NatGateway(list(public_ips), list(private_cidrs), capacity=capacity, limits=False,
                               idle_timeout=idle, port_slice=(j, slots), threads=1, seed=seed)
         return nat, [_address(a, "public_ips") for a in public_ips], networks
@@ -92,7 +124,7 @@ def slot_factory(kind: str, slots: int, capacity: int, seed: int, options: dict[
         extra = dict(options)
         options.clear()
 
-        def nlb(j: int) -> ShardedStage[Any]:
+        def nlb(j: int) -> SlotStage:
             return NetworkLoadBalancer(list(listeners), [(t, "z") for t in targets], {"z": str(address)},
                                        capacity=capacity, threads=1, seed=seed, **extra)
         return nlb, [_address(str(address), "address")], []
@@ -102,7 +134,7 @@ def slot_factory(kind: str, slots: int, capacity: int, seed: int, options: dict[
             raise ValueError("an efs tenant needs address (the mount target's)")
         _no_more(options)
 
-        def efs(j: int) -> ShardedStage[Any]:
+        def efs(j: int) -> SlotStage:
             # A mount target tracks NFS connections strictly: a segment of a connection it does
             # not hold (lost with its node) is invalid, not picked up mid-stream.
             return ConnTrack(capacity, timeouts=Timeouts.linux(), loose=False, threads=1, seed=seed)
