@@ -77,11 +77,11 @@ inline StateRecord state_of(const FlowRecord& r) {
     return s;
 }
 
-// The row's common fields into a record whose key is in place; the timeout
-// class is recomputed from state and flags, as every packet leaves it.
+// The row's common fields into a record whose key is in place (the timeout class as exported:
+// a stage may keep one its state alone would not give, as the load balancer keeps a flow's).
 inline void restore_record(FlowRecord& r, const StateRecord& s) {
     r.state = s.state, r.flags = s.flags;
-    r.timeout_class = timeout_class(s.proto, s.state, s.flags);
+    r.timeout_class = s.timeout_class;
     r.first_ts = s.first_ts, r.last_ts = s.last_ts;
     r.bytes[0] = s.bytes_orig, r.bytes[1] = s.bytes_reply;
     r.packets[0] = s.packets_orig, r.packets[1] = s.packets_reply;
@@ -113,6 +113,8 @@ inline void check_state_row(const StateRecord& s, std::size_t i, const char* wha
         fail("state",
              "is not a state of a protocol " + std::to_string(s.proto) + " connection: " + std::to_string(s.state));
     if (s.first_ts > s.last_ts) fail("first_ts", "is after last_ts");
+    if (s.timeout_class >= kTimeoutClasses)
+        fail("timeout_class", "is not a timeout class: " + std::to_string(s.timeout_class));
     if (s.proto == proto::icmp && !(s.flags & flow_flag::orig_lo)) fail("flags", "an ICMP echo's requester is ip_lo");
     const KeyedPacket kp = flow_key_of(origin_packet(s));
     const FlowKey k = key_of(s);
