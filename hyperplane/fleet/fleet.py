@@ -223,8 +223,12 @@ class Fleet:
         if from_az is not None and from_az not in self.azs:
             raise ValueError(f"from_az must be one of {self.azs}, not {from_az!r}")
         tenant, slot, h = self.slots_of(batch)
-        order = np.argsort(slot, kind="stable")
-        packets = batch[order]
+        # Slots sort as 16-bit keys where they fit (numpy's radix sort); packets move as 32-byte
+        # words, not as records (numpy copies structured records one field at a time).
+        keys = (slot + 1).astype(np.uint16) if len(self._stages) < 0xFFFF else slot
+        order = np.argsort(keys, kind="stable")
+        words = np.ascontiguousarray(batch).view(np.uint64).reshape(len(batch), 4)
+        packets = words[order].view(batch.dtype).reshape(len(batch))
         slots = slot[order]
         verdict = np.full(len(batch), int(Verdict.DROP_NOT_ROUTED), dtype=np.uint8)
         node = np.full(len(batch), -1, dtype=np.int16)
@@ -253,7 +257,8 @@ class Fleet:
         self.node_drops += np.bincount(node[dropped], minlength=len(self.nodes))
         out_packets, out_verdict = np.empty_like(batch), np.empty_like(verdict)
         out_node = np.empty_like(node)
-        out_packets[order], out_verdict[order], out_node[order] = packets, verdict, node
+        out_packets.view(np.uint64).reshape(len(batch), 4)[order] = packets.view(np.uint64).reshape(len(batch), 4)
+        out_verdict[order], out_node[order] = verdict, node
         cross = np.zeros(len(batch), dtype=bool)
         if from_az is not None and len(self.tenants):
             cross = (tenant >= 0) & (self._tenant_az[np.where(tenant >= 0, tenant, 0)] != self.azs.index(from_az))

@@ -63,13 +63,15 @@ class Routes:
         """Each packet's tenant (``NO_TENANT`` when none) and whether it arrived by its destination."""
         out = np.full(len(batch), NO_TENANT, dtype=np.int64)
         by_dst = _exact(batch["dst_ip"], self.dst_addresses, self.dst_tenants, out)
-        _exact(batch["src_ip"], self.src_addresses, self.src_tenants, out)
+        if len(self.src_addresses):
+            _exact(batch["src_ip"], self.src_addresses, self.src_tenants, out)
         if len(self.net_first):
-            src = batch["src_ip"]
+            rest = np.flatnonzero(out == NO_TENANT)  # only the packets no address claimed
+            src = batch["src_ip"][rest]
             i = np.searchsorted(self.net_first, src, side="right") - 1
-            ok = (i >= 0) & (out == NO_TENANT)
+            ok = i >= 0
             ok[ok] &= src[ok] <= self.net_last[i[ok]]
-            out[ok] = self.net_tenants[i[ok]]
+            out[rest[ok]] = self.net_tenants[i[ok]]
         return out, by_dst
 
 
