@@ -77,5 +77,6 @@ void register_nlb(py::module_& m);
 void register_ena(py::module_& m);
 void register_pcap(py::module_& m);
 void register_path(py::module_& m);
+void register_fleet(py::module_& m);
 
 }  // namespace hp::bind

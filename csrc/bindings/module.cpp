@@ -25,4 +25,5 @@ PYBIND11_MODULE(_core, m) {
     hp::bind::register_ena(m);
     hp::bind::register_pcap(m);
     hp::bind::register_path(m);
+    hp::bind::register_fleet(m);
 }

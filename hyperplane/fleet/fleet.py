@@ -26,7 +26,7 @@ from hyperplane.fleet.canary import monitor
 from hyperplane.fleet.config_loop import ConfigLoop
 from hyperplane.fleet.deploy import WAVES, Change, Deployment, deploy
 from hyperplane.fleet.layout import Node, build_nodes
-from hyperplane.fleet.routing import NO_TENANT, Routes, flow_hash
+from hyperplane.fleet.routing import Routes
 from hyperplane.fleet.sharding import draw_shard, hypergeometric_share, overlap_bound, pair_overlaps
 from hyperplane.fleet.tenants import KINDS, NFS_PORT, SlotStage, Tenant, probe_of, slot_factory
 from hyperplane.packets import Batch
@@ -104,9 +104,8 @@ class Fleet:
         self._rng = np.random.default_rng(seed)
         self._members: dict[tuple[str, int], list[npt.NDArray[np.bool_]]] = {}
         self._dst: dict[int, int] = {}
-        self._src: dict[int, int] = {}
         self._nets: list[tuple[int, int, int]] = []
-        self._routes = Routes.build({}, {}, [])
+        self._routes = Routes()
         # Per slot (all tenants' slots, tenant by tenant).
         self._slot_tenant: list[int] = []
         self._slot_nodes: list[list[int]] = []  # the tenant's shard, as node indices
@@ -115,8 +114,6 @@ class Fleet:
         self._stages: list[SlotStage] = []
         self._replicas: list[npt.NDArray[np.void] | None] = []
         self._tenant_base = np.zeros(0, dtype=np.int64)
-        self._tenant_slots = np.zeros(0, dtype=np.int64)
-        self._tenant_kind = np.zeros(0, dtype=np.int64)
         self._tenant_az = np.zeros(0, dtype=np.int64)
         self.fault = np.zeros(len(self.nodes))
         """Per node, the fraction of its packets a faulty change drops (``deploy``)."""
@@ -168,10 +165,8 @@ class Fleet:
         self.tenants.append(tenant)
         for a in addresses:
             self._dst[a] = index
-            if kind == "efs":
-                self._src[a] = index
         self._nets += [(f, la, index) for f, la in networks]
-        self._routes = Routes.build(self._dst, self._src, self._nets)
+        self._routes.add_tenant(index, self.shard_size, _KIND_CODE[kind], addresses, kind == "efs", networks)
         base = len(self._stages)
         for j in range(self.shard_size):
             self._slot_tenant.append(index)
@@ -181,8 +176,6 @@ class Fleet:
             self._replicas.append(None)
         self._host = np.concatenate([self._host, np.array(shard_nodes, dtype=np.int64)])
         self._tenant_base = np.append(self._tenant_base, base)
-        self._tenant_slots = np.append(self._tenant_slots, self.shard_size)
-        self._tenant_kind = np.append(self._tenant_kind, _KIND_CODE[kind])
         self._tenant_az = np.append(self._tenant_az, self.azs.index(az))
         return tenant
 
@@ -198,22 +191,10 @@ class Fleet:
 
     # -- packets -------------------------------------------------------------------------
 
-    def slots_of(self, batch: Batch) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+    def slots_of(self, batch: Batch) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.uint64]]:
         """Each packet's tenant (-1: none), its slot (index over every tenant's slots, -1: none)
         and its flow hash."""
-        tenant, by_dst = self._routes.tenants(batch)
-        known = tenant >= 0
-        t = np.where(known, tenant, 0)
-        kind = self._tenant_kind[t] if len(self.tenants) else np.zeros(len(batch), dtype=np.int64)
-        h = flow_hash(batch, symmetric=kind == _KIND_CODE["efs"])
-        slots = self._tenant_slots[t] if len(self.tenants) else np.ones(len(batch), dtype=np.int64)
-        slot = (h % slots.astype(np.uint64)).astype(np.int64)
-        # A reply to a NAT gateway's public address: its port (an echo reply's identifier) names the slot.
-        reply = known & by_dst & (kind == _KIND_CODE["nat-gateway"])
-        port = np.where(batch["proto"] == 1, batch["src_port"], batch["dst_port"]).astype(np.int64)
-        slot = np.where(reply, np.where(port >= 1024, (port - 1024) % slots, 0), slot)
-        base = self._tenant_base[t] if len(self.tenants) else np.zeros(len(batch), dtype=np.int64)
-        return np.where(known, tenant, NO_TENANT), np.where(known, base + slot, -1), h
+        return self._routes.route(batch)
 
     def process(self, batch: Batch, *, from_az: str | None = None) -> FleetResult:
         """Each packet to its tenant's slot on the node serving it (the batch in order of ``ts``).
@@ -223,21 +204,16 @@ class Fleet:
         if from_az is not None and from_az not in self.azs:
             raise ValueError(f"from_az must be one of {self.azs}, not {from_az!r}")
         tenant, slot, h = self.slots_of(batch)
-        # Slots sort as 16-bit keys where they fit (numpy's radix sort); packets move as 32-byte
-        # words, not as records (numpy copies structured records one field at a time).
-        keys = (slot + 1).astype(np.uint16) if len(self._stages) < 0xFFFF else slot
-        order = np.argsort(keys, kind="stable")
-        words = np.ascontiguousarray(batch).view(np.uint64).reshape(len(batch), 4)
-        packets = words[order].view(batch.dtype).reshape(len(batch))
-        slots = slot[order]
+        # Grouped by slot in one counting sort; the packets are moved by the core (numpy copies
+        # structured records one field at a time).
+        order, counts = self._routes.group(slot)
+        packets = self._routes.permute(batch, order)
         verdict = np.full(len(batch), int(Verdict.DROP_NOT_ROUTED), dtype=np.uint8)
         node = np.full(len(batch), -1, dtype=np.int16)
-        cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
-        starts, ends = np.r_[0, cuts], np.r_[cuts, len(batch)]
-        for a, b in zip(starts.tolist(), ends.tolist()):
-            g = int(slots[a]) if b > a else -1
-            if g < 0:
-                continue
+        ends = np.cumsum(counts)
+        groups = np.flatnonzero(counts[1:]) + 1
+        for g1, a, b in zip(groups.tolist(), (ends[groups] - counts[groups]).tolist(), ends[groups].tolist()):
+            g = g1 - 1
             host = int(self._host[g])
             if host < 0:
                 verdict[a:b] = Verdict.DROP_NODE_DOWN
@@ -255,15 +231,14 @@ class Fleet:
         self.node_packets += np.bincount(node[handled], minlength=len(self.nodes))
         dropped = handled & (verdict != Verdict.FORWARD)
         self.node_drops += np.bincount(node[dropped], minlength=len(self.nodes))
-        out_packets, out_verdict = np.empty_like(batch), np.empty_like(verdict)
-        out_node = np.empty_like(node)
-        out_packets.view(np.uint64).reshape(len(batch), 4)[order] = packets.view(np.uint64).reshape(len(batch), 4)
+        out_packets = self._routes.permute(packets, order, back=True)
+        out_verdict, out_node = np.empty_like(verdict), np.empty_like(node)
         out_verdict[order], out_node[order] = verdict, node
         cross = np.zeros(len(batch), dtype=bool)
         if from_az is not None and len(self.tenants):
             cross = (tenant >= 0) & (self._tenant_az[np.where(tenant >= 0, tenant, 0)] != self.azs.index(from_az))
             self.isolation_violations += int(cross.sum())
-        return FleetResult(out_packets, out_verdict, out_node, tenant.astype(np.int32), cross)
+        return FleetResult(out_packets, out_verdict, out_node, tenant, cross)
 
     # -- failures ------------------------------------------------------------------------
 
