@@ -1,8 +1,9 @@
 """The Hyperplane fleet: zonal cells of nodes running tenants' engine stages.
 
-Built so that the hot path is the engine's: ``process()`` routes a whole batch with numpy
-(tenant by address, slot by flow hash), sorts it once by slot so each slot's packets are one
-contiguous slice in time order, and hands each slice to its slot's stage in place. Python runs
+Built so that the hot path is the engine's: ``process()`` routes a whole batch in the core
+(tenant by address, slot by flow hash: ``csrc/runtime/fleet_router.hpp``), groups it by slot in
+one counting sort so each slot's packets are one contiguous slice in time order, and hands each
+slice to its slot's stage in place. Python runs
 once per slot touched, never per packet. A slot lives on one node (its host); with replication
 its connections are also kept on a second node of the tenant's shard (its secondary, 1:1 as
 Hyperplane's flow tracking keeps them), refreshed from ``export_state()`` after every batch, so
