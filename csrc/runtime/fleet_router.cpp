@@ -64,7 +64,8 @@ void FleetRouter::route(const Packet* in, std::size_t n, std::int32_t* tenant, s
             continue;
         }
         const Tenant& x = tenants_[static_cast<std::size_t>(t)];
-        std::uint32_t s = static_cast<std::uint32_t>(h % x.slots);
+        // The hash's high half scaled to the slots: a multiply, not a division.
+        std::uint32_t s = static_cast<std::uint32_t>(((h >> 32) * x.slots) >> 32);
         if (by_dst && x.kind == FleetKind::nat) {
             const std::uint16_t port = p.proto == proto::icmp ? p.src_port : p.dst_port;
             s = port >= 1024 ? (port - 1024U) % x.slots : 0;

@@ -210,20 +210,20 @@ class Fleet:
         order, counts = self._routes.group(slot)
         packets = self._routes.permute(batch, order)
         verdict = np.full(len(batch), int(Verdict.DROP_NOT_ROUTED), dtype=np.uint8)
-        node = np.full(len(batch), -1, dtype=np.int16)
         ends = np.cumsum(counts)
-        groups = np.flatnonzero(counts[1:]) + 1
-        for g1, a, b in zip(groups.tolist(), (ends[groups] - counts[groups]).tolist(), ends[groups].tolist()):
-            g = g1 - 1
-            host = int(self._host[g])
-            if host < 0:
+        groups = np.flatnonzero(counts[1:])  # slots with packets
+        # Each packet's node: its slot's host (-1: none), filled slot by slot in one repeat.
+        hosts = np.r_[-1, self._host].astype(np.int16)
+        node = np.repeat(hosts, counts.astype(np.int64))
+        host_of, stages = self._host.tolist(), self._stages
+        for g, a, b in zip(groups.tolist(), (ends[groups + 1] - counts[groups + 1]).tolist(), ends[groups + 1].tolist()):
+            if host_of[g] < 0:
                 verdict[a:b] = Verdict.DROP_NODE_DOWN
                 continue
             view = packets[a:b]
-            self._stages[g].process(view, out=view, verdict_out=verdict[a:b])
-            node[a:b] = host
+            stages[g].process(view, out=view, verdict_out=verdict[a:b])
             if self.replication:
-                self._replicas[g] = self._stages[g].export_state()
+                self._replicas[g] = stages[g].export_state()
         handled = node >= 0
         if self.fault.any():
             f = self.fault[np.where(handled, node, 0)]
