@@ -1,6 +1,6 @@
 """hyperplane: a compiled packet engine with Python bindings."""
 
-from hyperplane import conntrack, ecs, ena, maglev, mesh, nat, nlb, packets, pcap, rss, tables, topology, traffic
+from hyperplane import conntrack, ecs, ena, fleet, maglev, mesh, nat, nlb, packets, pcap, rss, tables, topology, traffic
 from hyperplane.conntrack import ConnTrack, TcpState, Timeouts
 from hyperplane.maglev import Maglev
 from hyperplane.nat import NatGateway
@@ -28,6 +28,7 @@ __all__ = [
     "empty",
     "ecs",
     "ena",
+    "fleet",
     "ip",
     "ip_str",
     "maglev",

@@ -9,7 +9,7 @@ See ``docs/conntrack.md`` for the state machine and the timeouts.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -168,6 +168,12 @@ class ConnTrack(ShardedStage[_core.ConnTrack]):
         self._hash_key = np.random.default_rng(self.seed).bytes(32)
         cfg.hash_key = self._hash_key
         self._core = _core.ConnTrack(cfg)
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {"events": self._core.counter_values()[1]}
+
+    def _restore_extra(self, extra: dict[str, Any]) -> None:
+        self._core.restore_events(extra["events"])
 
     @property
     def capacity(self) -> int:

@@ -7,9 +7,11 @@ reentrant lock, and every method that touches that state runs under it (:func:`s
 A thread that finds the lock taken waits in ``Lock.acquire``, which releases the GIL while it
 waits; different objects have different locks and run truly in parallel.
 
-Such objects do not pickle or copy: their state lives in the engine's tables, not in Python
-attributes, and a copy that silently dropped it would be wrong. They say so with a
-``TypeError``.
+Their state lives in the engine's tables, not in Python attributes, so a plain copy of their
+``__dict__`` would silently drop it. The sharded stages (conntrack, NAT, NLB) pickle and copy
+through their engine state (``export_state()``/``import_state()``, :mod:`hyperplane.stage`);
+an object without such a round trip (the ENA interface) refuses with a ``TypeError``. Every
+object keeps the arguments it was built with (``_init_args``), which a round trip rebuilds from.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ class Serialised:
     """A base for objects whose engine state is guarded by their own lock (``self._lock``)."""
 
     _lock: threading.RLock
+    _init_args: tuple[tuple[Any, ...], dict[str, Any]]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         self = super().__new__(cls)
         self._lock = threading.RLock()
+        self._init_args = (args, dict(kwargs))
         return self
 
     def __reduce__(self) -> NoReturn:

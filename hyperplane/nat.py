@@ -94,6 +94,9 @@ class NatGateway(MeteredStage[_core.NatGateway]):
       how fast it scales is an estimate (``docs/nat.md``). ``max_pps`` (packets per second) and
       ``max_gbps`` (gigabits per second of IP bytes) instead fix a cap that does not scale;
       ``limits=False`` removes every rate limit (the gateway as a pure function).
+    - ``port_slice=(k, n)``: the gateway is slice ``k`` of ``n`` sharing the same public addresses
+      (the nodes of a fleet tenant, ``hyperplane.fleet``): it gives out only its slice's ports and
+      ``1/n`` of the per-destination limit, so a reply's port names the node that holds it.
     - ``beyond_aws=True`` accepts more than AWS's 8 public addresses, for studies past its quota.
     - ``threads``: worker threads (default: the machine's cores); speed only, never a result.
     - ``seed``: an integer fixing port choice and the table's hash key; without one a seed is
@@ -116,6 +119,7 @@ class NatGateway(MeteredStage[_core.NatGateway]):
         max_pps: float | None = None,
         max_gbps: float | None = None,
         beyond_aws: bool = False,
+        port_slice: tuple[int, int] = (0, 1),
         threads: int | None = None,
         seed: int | None = None,
     ) -> None:
@@ -146,6 +150,8 @@ class NatGateway(MeteredStage[_core.NatGateway]):
             raise ValueError(f"queues must be in 1..128, not {queues!r}")
         if not isinstance(per_destination, int) or not 1 <= per_destination <= 64_512:
             raise ValueError(f"per_destination must be in 1..64512, not {per_destination!r}")
+        if len(port_slice) != 2 or not 0 <= port_slice[0] < port_slice[1] or port_slice[1] * queues > 4096:
+            raise ValueError(f"port_slice must be (k, n) with 0 <= k < n and n * queues <= 4096, not {port_slice!r}")
         if idle_timeout <= 0:
             raise ValueError(f"idle_timeout must be positive, not {idle_timeout}")
         for name, value in (("max_pps", max_pps), ("max_gbps", max_gbps)):
@@ -162,6 +168,8 @@ class NatGateway(MeteredStage[_core.NatGateway]):
         cfg.timeouts_ns = self.timeouts.as_ns()
         cfg.hash_key = np.random.default_rng(seed_value).bytes(32)
         cfg.public_ips, cfg.private_networks, cfg.per_destination = ips, networks, per_destination
+        cfg.port_slice, cfg.port_slices = port_slice
+        self.port_slice = tuple(port_slice)
         base_pps, top_pps = (max_pps, max_pps) if max_pps else (BASE_LIMITS[0], MAX_LIMITS[0])
         base_gbps, top_gbps = (max_gbps, max_gbps) if max_gbps else (BASE_LIMITS[1], MAX_LIMITS[1])
         if limits or max_pps:

@@ -239,6 +239,9 @@ class NetworkLoadBalancer(MeteredStage[_core.NetworkLoadBalancer]):
         healthy = [zone for zone in self.zones if any(self.targets[i].healthy for i in self._candidates(zone))]
         return [self._nodes[zone] for zone in (healthy or self.zones)]
 
+    def _after_restore(self) -> None:
+        self._sync()
+
     def _sync(self) -> None:
         """Push target states, then each node's Maglev table, to the core."""
         endpoints = [_endpoint(t.address) for t in self.targets]

@@ -171,6 +171,8 @@ class Verdict(CodeEnum):
     DROP_NO_PUBLIC_IP = 21, "to or from the internet without a public IPv4 address"
     DROP_UNREACHABLE = 22, "no resource in the network holds the destination address"
     DROP_LOOP = 23, "more hops than any path through the network has (a routing loop)"
+    DROP_NODE_DOWN = 24, "sent to a fleet node that is down, with no node of the tenant's shard to take it"
+    DROP_NODE_FAULT = 25, "dropped by a fleet node running a faulty change (a bad deployment)"
 
 
 def counter_name(v: Verdict) -> str:

@@ -79,5 +79,6 @@ void register_pcap(py::module_& m);
 void register_path(py::module_& m);
 void register_mesh(py::module_& m);
 void register_live(py::module_& m);
+void register_fleet(py::module_& m);
 
 }  // namespace hp::bind

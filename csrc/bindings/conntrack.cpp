@@ -57,6 +57,16 @@ void register_conntrack(py::module_& m) {
                  return py::make_tuple(std::vector<std::uint64_t>(c.verdicts.begin(), c.verdicts.end()),
                                        std::vector<std::uint64_t>(c.events.begin(), c.events.end()));
              })
+        .def(
+            "restore_events",
+            [](ConnTrack& ct, const std::vector<std::uint64_t>& values) {
+                if (values.size() != kCtEventCount)
+                    throw py::value_error("values must hold " + std::to_string(kCtEventCount) + " counts");
+                std::array<std::uint64_t, kCtEventCount> e{};
+                std::copy(values.begin(), values.end(), e.begin());
+                ct.restore_events(e);
+            },
+            py::arg("values"))
         .def_property_readonly("capacity", &ConnTrack::capacity)
         .def_property_readonly("memory_bytes", &ConnTrack::memory_bytes)
         .def(
@@ -68,6 +78,7 @@ void register_conntrack(py::module_& m) {
             },
             py::arg("batch"));
     def_sharded(cls);
+    def_state(cls);
 }
 
 }  // namespace hp::bind

@@ -27,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
     hp::bind::register_path(m);
     hp::bind::register_mesh(m);
     hp::bind::register_live(m);
+    hp::bind::register_fleet(m);
 }

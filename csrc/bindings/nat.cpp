@@ -15,6 +15,8 @@ void register_nat(py::module_& m) {
     config.def(py::init<>())
         .def_readwrite("public_ips", &NatConfig::public_ips)
         .def_readwrite("per_destination", &NatConfig::per_destination)
+        .def_readwrite("port_slice", &NatConfig::port_slice)
+        .def_readwrite("port_slices", &NatConfig::port_slices)
         .def_readwrite("base_pps", &NatConfig::base_pps)
         .def_readwrite("max_pps", &NatConfig::max_pps)
         .def_readwrite("base_bps", &NatConfig::base_bps)
@@ -44,6 +46,8 @@ void register_nat(py::module_& m) {
             return rows_array(rows);
         });
     def_sharded(cls);
+    def_state(cls);
+    def_restore_metrics<NatGateway, NatMinute>(cls);
     def_metrics<NatGateway, NatMinute>(cls);
 }
 

@@ -88,6 +88,8 @@ void register_nlb(py::module_& m) {
             return rows_array(rows);
         });
     def_sharded(cls);
+    def_state(cls);
+    def_restore_metrics<NetworkLoadBalancer, NlbMinute>(cls);
     def_metrics<NetworkLoadBalancer, NlbMinute>(cls);
 }
 

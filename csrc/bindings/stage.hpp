@@ -20,6 +20,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -31,6 +32,7 @@
 #include "core/ipv4_network.hpp"
 #include "core/packet.hpp"
 #include "runtime/sharded_stage.hpp"
+#include "table/state_record.hpp"
 
 namespace hp::bind {
 
@@ -144,6 +146,89 @@ void def_networks_property(Cls& cls, const char* name, std::vector<Ipv4Network> 
             (c.*member).clear();
             for (const auto& [base, mask] : networks) (c.*member).push_back({base, mask});
         });
+}
+
+// A 1-D array of STATE_DTYPE (what export_state() returns), checked; a C-contiguous copy when
+// the caller's is strided (a slice), so any array of the dtype is accepted.
+inline py::array_t<StateRecord> state_rows(const py::handle& obj, const char* name) {
+    if (!py::isinstance<py::array>(obj))
+        throw py::type_error(std::string(name) + " must be a numpy array of STATE_DTYPE, not " +
+                             std::string(py::str(py::type::of(obj).attr("__name__"))));
+    auto arr = py::reinterpret_borrow<py::array>(obj);
+    if (!arr.dtype().equal(py::dtype::of<StateRecord>()))
+        throw py::type_error(std::string(name) + " must have dtype STATE_DTYPE (what export_state() returns), not " +
+                             std::string(py::str(arr.dtype())));
+    if (arr.ndim() != 1)
+        throw py::value_error(std::string(name) + " must be 1-D, not " + std::to_string(arr.ndim()) + "-D");
+    return py::array_t<StateRecord, py::array::c_style | py::array::forcecast>::ensure(arr);
+}
+
+// export_state() / import_state() and what a copy restores, for every sharded stage
+// (runtime/sharded_stage.hpp, table/state_record.hpp).
+template <class Stage>
+void def_state(py::class_<Stage>& cls) {
+    cls.def("export_state",
+            [](const Stage& s) {
+                std::vector<StateRecord> rows;
+                {
+                    py::gil_scoped_release release;
+                    rows = s.export_state();
+                }
+                return rows_array(rows);
+            })
+        .def(
+            "import_state",
+            [](Stage& s, const py::handle& state) {
+                const auto rows = state_rows(state, "state");
+                const auto n = static_cast<std::size_t>(rows.shape(0));
+                ImportCounts c;
+                {
+                    py::gil_scoped_release release;
+                    c = s.import_state(rows.data(), n);
+                }
+                return py::make_tuple(c.imported, c.replaced, c.table_full, c.conflict);
+            },
+            py::arg("state"))
+        .def(
+            "restore_verdicts",
+            [](Stage& s, const std::vector<std::uint64_t>& values) {
+                if (values.size() != kVerdictCount)
+                    throw py::value_error("values must hold " + std::to_string(kVerdictCount) + " counts");
+                VerdictCounts v{};
+                std::copy(values.begin(), values.end(), v.begin());
+                s.restore_verdicts(v);
+            },
+            py::arg("values"))
+        .def("restore_start", &Stage::restore_start, py::arg("start_minute"));
+}
+
+// shard_metric_values(shard) and restore_metrics(shard, values): one shard's minutes × metrics.
+template <class Stage, class Row>
+void def_restore_metrics(py::class_<Stage>& cls) {
+    cls.def(
+           "shard_metric_values",
+           [](const Stage& s, std::size_t shard) {
+               const std::vector<Row> minutes = s.shard_metrics(shard);
+               const auto width = static_cast<py::ssize_t>(std::tuple_size<Row>::value);
+               py::array_t<std::uint64_t> out({static_cast<py::ssize_t>(minutes.size()), width});
+               if (!minutes.empty()) std::memcpy(out.mutable_data(), minutes.data(), minutes.size() * sizeof(Row));
+               return out;
+           },
+           py::arg("shard"))
+        .def(
+            "restore_metrics",
+            [](Stage& s, std::size_t shard,
+               const py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>& values) {
+                const auto width = static_cast<py::ssize_t>(std::tuple_size<Row>::value);
+                if (values.ndim() != 2 || values.shape(1) != width)
+                    throw py::value_error("values must be minutes x " + std::to_string(width));
+                std::vector<Row> rows(static_cast<std::size_t>(values.shape(0)));
+                if (!rows.empty()) std::memcpy(rows.data(), values.data(), rows.size() * sizeof(Row));
+                s.restore_metrics(shard, rows);
+            },
+            py::arg("shard"), py::arg("values"))
+        .def("minute_positions", &Stage::minute_positions)
+        .def("resume_minutes", &Stage::resume_minutes, py::arg("positions"));
 }
 
 void register_stage_config(py::module_& m);

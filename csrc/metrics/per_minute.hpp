@@ -67,6 +67,20 @@ public:
     }
     void gauge(std::uint64_t level) { rows_[minute_][gauge_] = std::max(rows_[minute_][gauge_], level); }
 
+    // A copy's history: rows counted before it was made, added to these.
+    void add_rows(const std::vector<Row>& rows) {
+        if (!rows.empty()) grow(rows.size() - 1);
+        for (std::size_t m = 0; m < rows.size(); ++m)
+            for (std::size_t k = 0; k < N; ++k) rows_[m][k] += rows[m][k];
+    }
+
+    // Where a copy resumes: the current minute, as started() and current() give it.
+    void resume(std::size_t m) {
+        grow(m);
+        minute_ = m;
+        minute_start_ = (*start_ + m) * kMinuteNs;
+    }
+
     void add_to(std::vector<Row>& out) const {
         if (out.size() < rows_.size()) out.resize(rows_.size(), Row{});
         for (std::size_t m = 0; m < rows_.size(); ++m)

@@ -15,6 +15,7 @@
 #include "core/timeouts.hpp"
 #include "table/alias.hpp"
 #include "table/flow_table.hpp"
+#include "table/state_record.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
@@ -29,10 +30,16 @@ public:
     void prefetch_group(std::uint64_t h) const { table_.prefetch_group(h); }
     void prefetch_record(std::uint64_t h) const { table_.prefetch_record(h); }
     void follow(const KeyedPacket&, std::uint64_t) const {}
+    // Ahead of import_row(): the groups the row's keys will probe (a stage with aliases adds theirs).
+    void prefetch_import(const StateRecord& s, const Packet&) const { table_.prefetch_record(table_.hash(key_of(s))); }
 
     const VerdictCounts& verdicts() const { return verdicts_; }
     const FlowTable& table() const { return table_; }
     unsigned index() const { return index_; }
+    // A copy's history: packets by verdict counted before it was made.
+    void add_verdicts(const VerdictCounts& v) {
+        for (std::size_t k = 0; k < kVerdictCount; ++k) verdicts_[k] += v[k];
+    }
 
 protected:
     // The sweep checks kSweepSlots consecutive slots every kSweepEvery packets,

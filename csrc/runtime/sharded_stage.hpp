@@ -22,6 +22,7 @@
 #include "runtime/shard_dispatch.hpp"
 #include "runtime/sharded_batch.hpp"
 #include "table/flow_table.hpp"
+#include "table/state_record.hpp"
 #include "verdict.gen.hpp"
 
 namespace hp {
@@ -79,6 +80,42 @@ public:
         std::size_t n = 0;
         for (const auto& s : shards_) n += s.connections();
         return n;
+    }
+    // Every connection held, as state rows (table/state_record.hpp), shard by shard.
+    std::vector<StateRecord> export_state() const {
+        std::vector<StateRecord> out;
+        out.reserve(size());
+        for (const auto& s : shards_) s.export_rows(out);
+        return out;
+    }
+    // Connections exported by a stage of the same configuration, each placed in the shard its
+    // packets will reach (their RSS queue, as process() assigns them) and added there by the
+    // shard's import_row(): a row with the key of a connection held replaces it. Every row is
+    // checked before anything changes (std::invalid_argument naming `state`[i]); a full table
+    // or a binding this stage cannot keep is counted, never thrown.
+    ImportCounts import_state(const StateRecord* rows, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) check_state_row(rows[i], i, "state");
+        std::vector<Packet> origins(n);
+        std::vector<std::uint16_t> ids(n);
+        for (std::size_t i = 0; i < n; ++i) origins[i] = origin_packet(rows[i]);
+        if (n) rss_assign(origins.data(), 0, n, ids.data());
+        ImportCounts counts;
+        // The rows' table groups are fetched 16 rows ahead, as the packet pipeline fetches them.
+        constexpr std::size_t kAhead = 16;
+        const auto fetch = [&](std::size_t i) { shards_[ids[i]].prefetch_import(rows[i], origins[i]); };
+        for (std::size_t i = 0; i < std::min(n, kAhead); ++i) fetch(i);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i + kAhead < n) fetch(i + kAhead);
+            count_import(counts, shards_[ids[i]].import_row(rows[i], origins[i]));
+        }
+        return counts;
+    }
+    // What a copy of the stage carries besides its connections: packets by verdict and, for a
+    // metered stage, its minutes (added to shard 0's, from `start_minute` on).
+    void restore_verdicts(const VerdictCounts& v) { shards_[0].add_verdicts(v); }
+    void restore_start(std::uint64_t start_minute) {
+        cfg_.start_minute = start_minute;
+        started_ = true;
     }
     const Config& config() const { return cfg_; }
     unsigned queues() const { return cfg_.queues; }

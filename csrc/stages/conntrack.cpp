@@ -189,6 +189,24 @@ void ConnTrackShard::append_rows(std::vector<FlowInfo>& out) const {
     });
 }
 
+void ConnTrackShard::export_rows(std::vector<StateRecord>& out) const {
+    for_each_connection([&](const FlowRecord& r) { out.push_back(state_of(r)); });
+}
+
+Imported ConnTrackShard::import_row(const StateRecord& s, const Packet& origin) {
+    const KeyedPacket kp = flow_key_of(origin);
+    const std::uint64_t h = table_.hash(kp.key);
+    const std::size_t held = table_.find(kp.key, h);
+    if (held != FlowTable::npos) table_.erase(held);
+    const std::size_t slot = table_.insert(kp.key, h);
+    if (slot == FlowTable::npos) return Imported::table_full;
+    FlowRecord& r = table_.record(slot);
+    restore_record(r, s);
+    r.ext = 0;
+    note_deadline(r);
+    return held != FlowTable::npos ? Imported::replaced : Imported::added;
+}
+
 ConnTrack::ConnTrack(const ConnTrackConfig& cfg) : ShardedStage(cfg, symmetric_rss_key()) {
     shards_.reserve(cfg_.queues);
     for (unsigned s = 0; s < cfg_.queues; ++s) shards_.emplace_back(s, per_shard(), cfg_);

@@ -12,6 +12,7 @@
 #include "runtime/flow_shard.hpp"
 #include "runtime/sharded_stage.hpp"
 #include "table/flow_table.hpp"
+#include "table/state_record.hpp"
 #include "core/packet.hpp"
 #include "hash/rss.hpp"
 #include "core/timeouts.hpp"
@@ -52,6 +53,11 @@ public:
     void sweep(std::size_t slots);
     void expire(std::uint64_t now);
     void append_rows(std::vector<FlowInfo>& out) const;
+    void export_rows(std::vector<StateRecord>& out) const;
+    Imported import_row(const StateRecord& s, const Packet& origin);
+    void restore_events(const std::array<std::uint64_t, kCtEventCount>& events) {
+        for (std::size_t e = 0; e < kCtEventCount; ++e) events_[e] += events[e];
+    }
     std::size_t connections() const { return table_.size(); }
     const std::array<std::uint64_t, kCtEventCount>& events() const { return events_; }
 
@@ -79,6 +85,7 @@ public:
     void process(const Packet* pkts, std::size_t n, std::uint8_t* verdicts, unsigned threads);
     std::vector<FlowInfo> flows() const { return rows<FlowInfo>(); }
     ConnTrackCounters counters() const;
+    void restore_events(const std::array<std::uint64_t, kCtEventCount>& events) { shards_[0].restore_events(events); }
 
     std::size_t capacity() const { return cfg_.capacity; }
     std::size_t memory_bytes() const;

@@ -49,9 +49,9 @@ NatShard::NatShard(unsigned index, std::size_t capacity, const NatConfig& cfg)
       cfg_(&cfg),
       destinations_(capacity, cfg.key),
       minutes_(&cfg.start_minute, static_cast<std::size_t>(NatMetric::active_connection_count)),
-      random_(splitmix(cfg.seed ^ splitmix(index))),
-      ports_(index, cfg.queues),
-      per_destination_((cfg.per_destination + cfg.queues - 1) / cfg.queues) {
+      port_seed_(splitmix(cfg.seed ^ splitmix(index))),
+      ports_(cfg.port_slice * cfg.queues + index, cfg.port_slices * cfg.queues),
+      per_destination_((cfg.per_destination + cfg.queues * cfg.port_slices - 1) / (cfg.queues * cfg.port_slices)) {
     // A shard enforces its share of the gateway's limits; buckets hold 1 ms of
     // traffic, and at least one packet (or one jumbo frame of bits).
     const double q = cfg.queues;
@@ -193,6 +193,7 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
     std::uint8_t ip_index = 0;
     std::uint16_t port = 0;
     bool found = false;
+    SplitMix random(port_seed_ ^ h);
     for (std::size_t j = 0; j < ips && !found; ++j) {
         ip_index = static_cast<std::uint8_t>((first_ip + j) % ips);
         const std::uint64_t destination = DestinationCounts::key_of(ip_index, p.dst_ip, dst_port, p.proto);
@@ -201,7 +202,7 @@ __attribute__((noinline)) Verdict NatShard::open(const Packet& p, const KeyedPac
             if (p.ts > destinations_.earliest(destination)) reclaim(p.ts);
             if (destinations_.count(destination) >= per_destination_) continue;
         }
-        found = ports_.find([&](std::uint16_t candidate) { return port_free(ip_index, candidate, p); }, random_, port);
+        found = ports_.find([&](std::uint16_t candidate) { return port_free(ip_index, candidate, p); }, random, port);
     }
     if (!found) {
         count(NatMetric::error_port_allocation);
@@ -365,10 +366,65 @@ void NatShard::append_rows(std::vector<NatConnection>& out) const {
 
 void NatShard::add_metrics(std::vector<NatMinute>& out) const { minutes_.add_to(out); }
 
+void NatShard::export_rows(std::vector<StateRecord>& out) const {
+    for_each_connection([&](const FlowRecord& r) {
+        StateRecord s = state_of(r);
+        const NatExt x = r.ext_as<NatExt>();
+        s.bind_ip = cfg_->public_ips[x.public_ip], s.bind_port = x.public_port;
+        out.push_back(s);
+    });
+}
+
+void NatShard::prefetch_import(const StateRecord& s, const Packet& origin) const {
+    Packet translated = origin;
+    translated.src_ip = s.bind_ip, translated.src_port = s.bind_port;
+    table_.prefetch_record(table_.hash(key_of(s)));
+    table_.prefetch_record(table_.hash(flow_key_of(translated).key));
+}
+
+Imported NatShard::import_row(const StateRecord& s, const Packet& origin) {
+    // The translation must be one this gateway could have made here: one of its addresses, a
+    // port of this shard's slice (where the replies arrive), a source it translates.
+    const auto& ips = cfg_->public_ips;
+    const auto ip = std::find(ips.begin(), ips.end(), s.bind_ip);
+    bool private_source = false;
+    for (const Ipv4Network& net : cfg_->private_networks) private_source |= net.contains(origin.src_ip);
+    if (ip == ips.end() || !ports_.owns(s.bind_port) || !private_source) return Imported::conflict;
+    const auto ip_index = static_cast<std::uint8_t>(ip - ips.begin());
+
+    const KeyedPacket kp = flow_key_of(origin);
+    const std::uint64_t h = table_.hash(kp.key);
+    Packet translated = origin;
+    translated.src_ip = s.bind_ip, translated.src_port = s.bind_port;
+    const FlowKey alias_key = flow_key_of(translated).key;
+    const std::size_t held = table_.find(kp.key, h);
+    const std::size_t alias_held = table_.find(alias_key, table_.hash(alias_key));
+    if (held != FlowTable::npos && is_alias(table_.record(held))) return Imported::conflict;
+    // The public tuple is taken, unless by the connection this row replaces.
+    if (alias_held != FlowTable::npos &&
+        (held == FlowTable::npos || table_.record(held).ext_as<NatExt>().alias != alias_held))
+        return Imported::conflict;
+    if (held != FlowTable::npos) close(held, false);
+    if (table_.size() + 2 > table_.capacity()) return Imported::table_full;
+
+    const std::size_t slot = table_.insert(kp.key, h);
+    const std::size_t alias = insert_alias(table_, alias_key, slot, s.last_ts);
+    FlowRecord& r = table_.record(slot);
+    restore_record(r, s);
+    r.set_ext(NatExt{static_cast<std::uint32_t>(alias), s.bind_port, ip_index});
+    const std::uint64_t destination = destination_of(r);
+    destinations_.add(destination, cfg_->timeouts.deadline(r));
+    earliest_ = std::min(earliest_, cfg_->timeouts.deadline(r));
+    if (r.proto == proto::tcp) ++live_tcp_;
+    return held != FlowTable::npos ? Imported::replaced : Imported::added;
+}
+
 NatGateway::NatGateway(const NatConfig& cfg) : ShardedStage(cfg, kSpecRssKey) {
     if (cfg.public_ips.empty() || cfg.public_ips.size() > 255)
         throw std::invalid_argument("public_ips must hold 1 to 255 addresses");
     if (cfg.per_destination == 0) throw std::invalid_argument("per_destination must be positive");
+    if (cfg.port_slices < 1 || cfg.port_slice >= cfg.port_slices || cfg.port_slices * cfg.queues > 4096)
+        throw std::invalid_argument("port_slice must be (k, n) with 0 <= k < n and n * queues <= 4096");
     if ((cfg.max_pps > 0 && !(cfg.base_pps > 0 && cfg.base_pps <= cfg.max_pps)) ||
         (cfg.max_bps > 0 && !(cfg.base_bps > 0 && cfg.base_bps <= cfg.max_bps)))
         throw std::invalid_argument("a limit's base must be positive and at most its maximum");
@@ -382,7 +438,7 @@ NatPath NatGateway::path_of(const Packet& p, std::uint16_t& shard) const {
         // The reply's destination port (ICMP: its identifier) names the shard
         // that gave it out.
         const std::uint16_t port = p.proto == proto::icmp ? p.src_port : p.dst_port;
-        shard = PortSlice::owner(port, cfg_.queues);
+        shard = static_cast<std::uint16_t>(PortSlice::owner(port, cfg_.queues * cfg_.port_slices) % cfg_.queues);
         return NatPath::inbound;
     }
     for (const Ipv4Network& net : cfg_.private_networks)

@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "table/destination_counts.hpp"
@@ -22,6 +23,7 @@
 #include "runtime/sharded_stage.hpp"
 #include "table/flow_table.hpp"
 #include "table/port_slice.hpp"
+#include "table/state_record.hpp"
 #include "metrics/per_minute.hpp"
 #include "core/ipv4_network.hpp"
 #include "core/packet.hpp"
@@ -40,6 +42,10 @@ struct NatConfig : StageConfig {
     std::vector<std::uint32_t> public_ips;
     std::vector<Ipv4Network> private_networks;
     std::uint32_t per_destination = 55000;  // per public address and (dst ip, dst port, proto)
+    // A fleet node's gateway is slice `port_slice` of `port_slices` sharing the public addresses:
+    // its shards give out only that slice's ports (table/port_slice.hpp), and its share of the
+    // per-destination limit, so a reply's port names the node as well as the shard.
+    unsigned port_slice = 0, port_slices = 1;
     // The gateway's limits: from base_* scaling up to max_* (limits/scaling_limit.hpp); 0: none.
     double base_pps = 0, max_pps = 0;
     double base_bps = 0, max_bps = 0;
@@ -91,7 +97,17 @@ public:
 
     void expire(std::uint64_t now);
     void append_rows(std::vector<NatConnection>& out) const;
+    void export_rows(std::vector<StateRecord>& out) const;
+    // Adds the connection `s` (its first packet `origin`) with its translation, or says why not.
+    Imported import_row(const StateRecord& s, const Packet& origin);
+    void prefetch_import(const StateRecord& s, const Packet& origin) const;
     void add_metrics(std::vector<NatMinute>& out) const;
+    void restore_metrics(const std::vector<NatMinute>& rows) { minutes_.add_rows(rows); }
+    // The shard's current minute (~0 before its first packet), and resuming a copy there.
+    std::uint64_t minute_position() const { return minutes_.started() ? minutes_.current() : ~std::uint64_t{0}; }
+    void resume_minute(std::uint64_t m) {
+        if (m != ~std::uint64_t{0}) minutes_.resume(static_cast<std::size_t>(m));
+    }
     std::size_t connections() const { return table_.size() / 2; }
 
 private:
@@ -112,7 +128,10 @@ private:
     DestinationCounts destinations_;
     ScalingLimit pps_, bits_;
     PerMinute<kNatMetricCount> minutes_;
-    SplitMix random_;
+    // Port choice draws from a generator seeded by this and the connection's hash, so the
+    // port a connection gets depends on its tuple and the ports taken, not on history: a
+    // stage that imported another's connections chooses as that stage would have.
+    std::uint64_t port_seed_;
     PortSlice ports_;
     std::size_t live_tcp_ = 0;
     std::uint32_t per_destination_;
@@ -130,6 +149,24 @@ public:
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads);
     std::vector<NatConnection> connections() const { return rows<NatConnection>(); }
     std::vector<NatMinute> metrics() const { return ShardedStage::metrics<NatMinute>(); }
+    // One shard's minutes, and restoring a copy's shard by shard (gauges are per shard).
+    std::vector<NatMinute> shard_metrics(std::size_t shard) const {
+        std::vector<NatMinute> out;
+        shards_.at(shard).add_metrics(out);
+        return out;
+    }
+    void restore_metrics(std::size_t shard, const std::vector<NatMinute>& rows) {
+        shards_.at(shard).restore_metrics(rows);
+    }
+    std::vector<std::uint64_t> minute_positions() const {
+        std::vector<std::uint64_t> out;
+        for (const auto& s : shards_) out.push_back(s.minute_position());
+        return out;
+    }
+    void resume_minutes(const std::vector<std::uint64_t>& positions) {
+        if (positions.size() != shards_.size()) throw std::invalid_argument("positions must hold one per shard");
+        for (std::size_t k = 0; k < positions.size(); ++k) shards_[k].resume_minute(positions[k]);
+    }
 
 private:
     // The packet's path; for a reply, also its shard (the owner of its port).

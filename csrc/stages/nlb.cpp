@@ -27,7 +27,7 @@ NlbShard::NlbShard(unsigned index, std::size_t capacity, const NlbConfig& cfg, c
       fail_open_(&fail_open),
       snat_counts_(capacity, cfg.key),
       minutes_(&cfg.start_minute, static_cast<std::size_t>(NlbMetric::active_flow_count)),
-      random_(splitmix(cfg.seed ^ splitmix(index + 0x51b))),
+      port_seed_(splitmix(cfg.seed ^ splitmix(index + 0x51b))),
       ports_(index, cfg.queues) {}
 
 __attribute__((always_inline)) inline Verdict NlbShard::handle(const Packet& p, const KeyedPacket& kp, std::uint64_t h,
@@ -132,13 +132,14 @@ __attribute__((noinline)) Verdict NlbShard::open(const Packet& p, std::size_t no
         // Source NAT to the node's address: ports of this shard's slice, at most
         // its share of 55,000 per (node, target).
         const std::uint32_t limit = (cfg_->per_target + cfg_->queues - 1) / cfg_->queues;
+        SplitMix random(port_seed_ ^ h);
         const bool found =
             snat_counts_.count(count_key) < limit && ports_.find(
                                                          [&](std::uint16_t port) {
                                                              const FlowKey k = snat_key(p, target, port);
                                                              return table_.find(k, table_.hash(k)) == FlowTable::npos;
                                                          },
-                                                         random_, snat_port);
+                                                         random, snat_port);
         if (!found) {
             count(NlbMetric::port_allocation_error_count);
             return Verdict::drop_no_port;
@@ -217,6 +218,56 @@ void NlbShard::append_rows(std::vector<NlbFlow>& out) const {
         f.proto = r.proto, f.state = r.state;
         out.push_back(f);
     });
+}
+
+void NlbShard::export_rows(std::vector<StateRecord>& out) const {
+    for_each_connection([&](const FlowRecord& r) {
+        StateRecord s = state_of(r);
+        const NlbExt x = r.ext_as<NlbExt>();
+        s.target = x.target, s.bind_port = x.snat_port;
+        if (x.target < targets_->size()) s.bind_ip = (*targets_)[x.target].ip;
+        out.push_back(s);
+    });
+}
+
+Imported NlbShard::import_row(const StateRecord& s, const Packet& origin) {
+    // The flow keeps its target: the same index naming the same address here, sent to one of
+    // this balancer's nodes; with source NAT, its port from this shard's slice.
+    std::size_t node = cfg_->nodes.size();
+    for (std::size_t z = 0; z < cfg_->nodes.size(); ++z)
+        if (cfg_->nodes[z] == origin.dst_ip) node = z;
+    const bool snat = !cfg_->preserve_client_ip;
+    if (node == cfg_->nodes.size() || s.target >= targets_->size() || (*targets_)[s.target].ip != s.bind_ip ||
+        (snat ? !ports_.owns(s.bind_port) : s.bind_port != 0))
+        return Imported::conflict;
+    const NlbTarget& target = (*targets_)[s.target];
+    const KeyedPacket kp = flow_key_of(origin);
+    const std::uint64_t h = table_.hash(kp.key);
+    const std::size_t held = table_.find(kp.key, h);
+    if (held != FlowTable::npos && is_alias(table_.record(held))) return Imported::conflict;
+    FlowKey alias_key{};
+    if (snat) {
+        alias_key = snat_key(origin, target, s.bind_port);
+        const std::size_t alias_held = table_.find(alias_key, table_.hash(alias_key));
+        if (alias_held != FlowTable::npos &&
+            (held == FlowTable::npos || table_.record(held).ext_as<NlbExt>().alias != alias_held))
+            return Imported::conflict;
+    }
+    if (held != FlowTable::npos) close(held);
+    if (table_.size() + 2 > table_.capacity()) return Imported::table_full;
+
+    const std::size_t slot = table_.insert(kp.key, h);
+    std::uint32_t alias = kNoAlias;
+    if (snat) {
+        alias = static_cast<std::uint32_t>(insert_alias(table_, alias_key, slot, s.last_ts));
+        snat_counts_.add(DestinationCounts::key_of(static_cast<std::uint8_t>(node), target.ip, target.port, s.proto),
+                         ~std::uint64_t{0});
+    }
+    FlowRecord& r = table_.record(slot);
+    restore_record(r, s);
+    r.set_ext(NlbExt{alias, s.target, s.bind_port});
+    ++live_;
+    return held != FlowTable::npos ? Imported::replaced : Imported::added;
 }
 
 NetworkLoadBalancer::NetworkLoadBalancer(const NlbConfig& cfg)

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "table/destination_counts.hpp"
@@ -18,6 +19,7 @@
 #include "runtime/sharded_stage.hpp"
 #include "table/flow_table.hpp"
 #include "table/port_slice.hpp"
+#include "table/state_record.hpp"
 #include "core/packet.hpp"
 #include "metrics/per_minute.hpp"
 #include "hash/rss.hpp"
@@ -106,6 +108,15 @@ public:
     bool reply(const Packet& p, Verdict& v, NlbResult& res);
     void count_unmatched() { counted(Verdict::drop_unsolicited); }
     void append_rows(std::vector<NlbFlow>& out) const;
+    void export_rows(std::vector<StateRecord>& out) const;
+    // Adds the flow `s` (its first packet `origin`) on its target, or says why not.
+    Imported import_row(const StateRecord& s, const Packet& origin);
+    void restore_metrics(const std::vector<NlbMinute>& rows) { minutes_.add_rows(rows); }
+    // The shard's current minute (~0 before its first packet), and resuming a copy there.
+    std::uint64_t minute_position() const { return minutes_.started() ? minutes_.current() : ~std::uint64_t{0}; }
+    void resume_minute(std::uint64_t m) {
+        if (m != ~std::uint64_t{0}) minutes_.resume(static_cast<std::size_t>(m));
+    }
 
 private:
     Verdict decide(const Packet& p, const KeyedPacket& kp, std::uint64_t h, NlbResult& res);
@@ -122,7 +133,7 @@ private:
     const bool* fail_open_;
     DestinationCounts snat_counts_;
     PerMinute<kNlbMetricCount> minutes_;
-    SplitMix random_;
+    std::uint64_t port_seed_;  // source-NAT ports drawn per flow, as NAT's (stages/nat.hpp)
     PortSlice ports_;
     std::size_t live_ = 0;
 };
@@ -145,6 +156,24 @@ public:
     // thread: each packet looks for its flow in every shard.
     void process_replies(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, std::uint32_t* targets);
     std::vector<NlbMinute> metrics() const { return ShardedStage::metrics<NlbMinute>(); }
+    // One shard's minutes, and restoring a copy's shard by shard (gauges are per shard).
+    std::vector<NlbMinute> shard_metrics(std::size_t shard) const {
+        std::vector<NlbMinute> out;
+        shards_.at(shard).add_metrics(out);
+        return out;
+    }
+    void restore_metrics(std::size_t shard, const std::vector<NlbMinute>& rows) {
+        shards_.at(shard).restore_metrics(rows);
+    }
+    std::vector<std::uint64_t> minute_positions() const {
+        std::vector<std::uint64_t> out;
+        for (const auto& s : shards_) out.push_back(s.minute_position());
+        return out;
+    }
+    void resume_minutes(const std::vector<std::uint64_t>& positions) {
+        if (positions.size() != shards_.size()) throw std::invalid_argument("positions must hold one per shard");
+        for (std::size_t k = 0; k < positions.size(); ++k) shards_[k].resume_minute(positions[k]);
+    }
     std::vector<std::uint64_t> flows_per_target() const;
     // For each probe (a packet from a client to a node's listener), the target of the live flow
     // it names, or kNoTarget: how a target's reply is known to belong to a flow. No state changes.

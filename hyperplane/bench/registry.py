@@ -13,6 +13,7 @@ import numpy as np
 
 from hyperplane import _core, baselines, traffic
 from hyperplane.bench.ecs import ecs_stages
+from hyperplane.bench.fleet import fleet_stages
 from hyperplane.bench.mesh import mesh_stages
 from hyperplane.bench.network import network_stages
 from hyperplane.bench.pcap import pcap_stages
@@ -318,4 +319,6 @@ def stages(table_sizes: tuple[int, ...] = (1_000, 100_000, 1_000_000, 4_000_000)
             Stage(f"nat.new[{size}]", "new connections (SYN) into an empty gateway, 1 thread", _nat_new(n),
                   (f"nat.outbound[{size}]",)),
         ]
-    return out + network_stages() + pcap_stages() + ecs_stages() + mesh_stages()
+    # The fleet's stages hold 1M connections: only in runs that measure tables of that size.
+    fleet = fleet_stages() if 1_000_000 in table_sizes else []
+    return out + network_stages() + pcap_stages() + ecs_stages() + mesh_stages() + fleet
