@@ -102,7 +102,10 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def _record(tmp_path: Path, a: str, b: str, dev: str) -> Path:
     out = tmp_path / "real.pcap"
     server = subprocess.Popen(["ip", "netns", "exec", b, sys.executable, "-c", SERVE, SERVER], env=ENV)
-    dump = subprocess.Popen(["ip", "netns", "exec", a, "tcpdump", "-i", dev, "-n", "-U", "-s", "0", "-w", str(out)],
+    # --immediate-mode: libpcap hands each packet over at once; otherwise the ring's last block, not yet
+    # retired by its timeout when the SIGINT comes, is lost with every packet in it (seen under load).
+    dump = subprocess.Popen(["ip", "netns", "exec", a, "tcpdump", "-i", dev, "-n", "-U", "--immediate-mode", "-s", "0",
+                             "-w", str(out)],
                             stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         assert dump.stderr is not None
