@@ -208,7 +208,7 @@ void def_restore_metrics(py::class_<Stage>& cls) {
     cls.def(
            "shard_metric_values",
            [](const Stage& s, std::size_t shard) {
-               const std::vector<Row> minutes = s.shard_metrics(shard);
+               const std::vector<Row> minutes = s.template shard_metrics<Row>(shard);
                const auto width = static_cast<py::ssize_t>(std::tuple_size<Row>::value);
                py::array_t<std::uint64_t> out({static_cast<py::ssize_t>(minutes.size()), width});
                if (!minutes.empty()) std::memcpy(out.mutable_data(), minutes.data(), minutes.size() * sizeof(Row));

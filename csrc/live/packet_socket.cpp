@@ -100,6 +100,25 @@ bool PacketSocket::ready() const {
     return __atomic_load_n(&d->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
 
+namespace {
+
+// A received frame's place, lengths, time and checksum state, from its ring header (TPACKET_V2 or
+// V3, which name these fields alike); false for a frame of our own sending.
+template <class Header>
+bool read_frame(const Header* h, RxFrame& out) {
+    const auto* sll =
+        reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<const std::uint8_t*>(h) + TPACKET_ALIGN(sizeof *h));
+    if (sll->sll_pkttype == PACKET_OUTGOING) return false;
+    out.data = reinterpret_cast<const std::uint8_t*>(h) + h->tp_mac;
+    out.caplen = h->tp_snaplen;
+    out.wirelen = h->tp_len;
+    out.ts = static_cast<std::uint64_t>(h->tp_sec) * 1000000000ULL + h->tp_nsec;
+    out.csum_partial = h->tp_status & TP_STATUS_CSUMNOTREADY;
+    return true;
+}
+
+}  // namespace
+
 bool PacketSocket::next_v2(RxFrame& out) {
     for (;;) {
         auto* h = reinterpret_cast<tpacket2_hdr*>(ring_ + frame_ * 2048);
@@ -111,14 +130,7 @@ bool PacketSocket::next_v2(RxFrame& out) {
         }
         if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) return false;
         held_ = true;
-        const auto* sll =
-            reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<const std::uint8_t*>(h) + TPACKET_ALIGN(sizeof *h));
-        if (sll->sll_pkttype == PACKET_OUTGOING) continue;
-        out.data = reinterpret_cast<const std::uint8_t*>(h) + h->tp_mac;
-        out.caplen = h->tp_snaplen;
-        out.wirelen = h->tp_len;
-        out.ts = static_cast<std::uint64_t>(h->tp_sec) * 1000000000ULL + h->tp_nsec;
-        out.csum_partial = h->tp_status & TP_STATUS_CSUMNOTREADY;
+        if (!read_frame(h, out)) continue;  // one the engine sent
         ++stats_.received;
         return true;
     }
@@ -144,14 +156,7 @@ bool PacketSocket::next(RxFrame& out) {
         const auto* h = reinterpret_cast<const tpacket3_hdr*>(base + cursor_.offset);
         cursor_.offset += h->tp_next_offset;
         --cursor_.left;
-        const auto* sll =
-            reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<const std::uint8_t*>(h) + TPACKET_ALIGN(sizeof *h));
-        if (sll->sll_pkttype == PACKET_OUTGOING) continue;
-        out.data = reinterpret_cast<const std::uint8_t*>(h) + h->tp_mac;
-        out.caplen = h->tp_snaplen;
-        out.wirelen = h->tp_len;
-        out.ts = static_cast<std::uint64_t>(h->tp_sec) * 1000000000ULL + h->tp_nsec;
-        out.csum_partial = h->tp_status & TP_STATUS_CSUMNOTREADY;
+        if (!read_frame(h, out)) continue;  // one the engine sent
         ++stats_.received;
         return true;
     }

@@ -67,6 +67,27 @@ public:
         for (const auto& s : shards_) s.add_metrics(out);
         return out;
     }
+    // One shard's minutes, and restoring a copy's shard by shard (a metered stage's gauges are
+    // per shard), with where each shard's minutes stand.
+    template <class Row>
+    std::vector<Row> shard_metrics(std::size_t shard) const {
+        std::vector<Row> out;
+        shards_.at(shard).add_metrics(out);
+        return out;
+    }
+    template <class Row>
+    void restore_metrics(std::size_t shard, const std::vector<Row>& rows) {
+        shards_.at(shard).restore_metrics(rows);
+    }
+    std::vector<std::uint64_t> minute_positions() const {
+        std::vector<std::uint64_t> out;
+        for (const auto& s : shards_) out.push_back(s.minute_position());
+        return out;
+    }
+    void resume_minutes(const std::vector<std::uint64_t>& positions) {
+        if (positions.size() != shards_.size()) throw std::invalid_argument("positions must hold one per shard");
+        for (std::size_t k = 0; k < positions.size(); ++k) shards_[k].resume_minute(positions[k]);
+    }
     // Rows of a listing (flows, connections), each shard's appended by its append_rows().
     template <class Row>
     std::vector<Row> rows() const {

@@ -149,24 +149,6 @@ public:
     void process(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, unsigned threads);
     std::vector<NatConnection> connections() const { return rows<NatConnection>(); }
     std::vector<NatMinute> metrics() const { return ShardedStage::metrics<NatMinute>(); }
-    // One shard's minutes, and restoring a copy's shard by shard (gauges are per shard).
-    std::vector<NatMinute> shard_metrics(std::size_t shard) const {
-        std::vector<NatMinute> out;
-        shards_.at(shard).add_metrics(out);
-        return out;
-    }
-    void restore_metrics(std::size_t shard, const std::vector<NatMinute>& rows) {
-        shards_.at(shard).restore_metrics(rows);
-    }
-    std::vector<std::uint64_t> minute_positions() const {
-        std::vector<std::uint64_t> out;
-        for (const auto& s : shards_) out.push_back(s.minute_position());
-        return out;
-    }
-    void resume_minutes(const std::vector<std::uint64_t>& positions) {
-        if (positions.size() != shards_.size()) throw std::invalid_argument("positions must hold one per shard");
-        for (std::size_t k = 0; k < positions.size(); ++k) shards_[k].resume_minute(positions[k]);
-    }
 
 private:
     // The packet's path; for a reply, also its shard (the owner of its port).

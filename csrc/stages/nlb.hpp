@@ -156,24 +156,6 @@ public:
     // thread: each packet looks for its flow in every shard.
     void process_replies(const Packet* in, std::size_t n, Packet* out, std::uint8_t* verdicts, std::uint32_t* targets);
     std::vector<NlbMinute> metrics() const { return ShardedStage::metrics<NlbMinute>(); }
-    // One shard's minutes, and restoring a copy's shard by shard (gauges are per shard).
-    std::vector<NlbMinute> shard_metrics(std::size_t shard) const {
-        std::vector<NlbMinute> out;
-        shards_.at(shard).add_metrics(out);
-        return out;
-    }
-    void restore_metrics(std::size_t shard, const std::vector<NlbMinute>& rows) {
-        shards_.at(shard).restore_metrics(rows);
-    }
-    std::vector<std::uint64_t> minute_positions() const {
-        std::vector<std::uint64_t> out;
-        for (const auto& s : shards_) out.push_back(s.minute_position());
-        return out;
-    }
-    void resume_minutes(const std::vector<std::uint64_t>& positions) {
-        if (positions.size() != shards_.size()) throw std::invalid_argument("positions must hold one per shard");
-        for (std::size_t k = 0; k < positions.size(); ++k) shards_[k].resume_minute(positions[k]);
-    }
     std::vector<std::uint64_t> flows_per_target() const;
     // For each probe (a packet from a client to a node's listener), the target of the live flow
     // it names, or kNoTarget: how a target's reply is known to belong to a flow. No state changes.

@@ -41,6 +41,20 @@ def ready(what: str) -> Any:
     return say
 
 
+def running(command: Any) -> Any:
+    """The options every live command takes: when to stop, where its interfaces are, how it reads them."""
+    for option in reversed((
+        click.option("--duration", type=Duration(), help="stop after this long (default: at Ctrl-C or SIGTERM)"),
+        click.option("--packets", type=Count(), help="stop after this many packets"),
+        click.option("--netns", metavar="NAME", help="open the interfaces in this network namespace (ip netns)"),
+        click.option("--batch", type=Count(), default=256, show_default=True, help="frames per batch at most"),
+        click.option("--ring", type=click.Choice(["v3", "v2"]), default="v3", show_default=True,
+                     help="receive rings: TPACKET_V3 blocks (bursts), or V2 frame by frame (no 1 ms block timer)"),
+    )):
+        command = option(command)
+    return command
+
+
 @click.group()
 def live() -> None:
     """Run the engine on live frames: AF_PACKET rings on real interfaces, ARP answered, the
@@ -60,13 +74,8 @@ def live() -> None:
 @click.option("--idle-timeout", type=Duration(), default="350s", show_default=True,
               help="a connection idle this long is gone (AWS: 350 s); its next TCP segment gets an RST")
 @click.option("--outside-gateway", metavar="ADDRESS", help="the next hop for destinations off the outside network")
-@click.option("--duration", type=Duration(), help="stop after this long (default: at Ctrl-C or SIGTERM)")
-@click.option("--packets", type=Count(), help="stop after this many packets")
 @click.option("--seed", type=int, help="seed of the port choice (default: drawn, and printed)")
-@click.option("--netns", metavar="NAME", help="open the interfaces in this network namespace (ip netns)")
-@click.option("--batch", type=Count(), default=256, show_default=True, help="frames per batch at most")
-@click.option("--ring", type=click.Choice(["v3", "v2"]), default="v3", show_default=True,
-              help="receive rings: TPACKET_V3 blocks (bursts), or V2 frame by frame (no 1 ms block timer)")
+@running
 def nat(inside: str, inside_address: str, outside: str, public_ips: tuple[str, ...], private: tuple[str, ...],
         idle_timeout: float, outside_gateway: str | None, duration: float | None, packets: int | None,
         seed: int | None, netns: str | None, batch: int, ring: str) -> None:
@@ -102,13 +111,8 @@ def nat(inside: str, inside_address: str, outside: str, public_ips: tuple[str, .
 @click.option("--idle-timeout", type=Duration(), help="TCP idle timeout (default AWS's 350 s; 60 s to 6000 s)")
 @click.option("--health-file", type=click.Path(dir_okay=False),
               help="a file of 'ADDRESS:PORT healthy|unhealthy' lines, applied whenever it changes")
-@click.option("--duration", type=Duration(), help="stop after this long (default: at Ctrl-C or SIGTERM)")
-@click.option("--packets", type=Count(), help="stop after this many packets")
 @click.option("--seed", type=int, help="seed of the flow hash's key (default: drawn, and printed)")
-@click.option("--netns", metavar="NAME", help="open the interfaces in this network namespace (ip netns)")
-@click.option("--batch", type=Count(), default=256, show_default=True, help="frames per batch at most")
-@click.option("--ring", type=click.Choice(["v3", "v2"]), default="v3", show_default=True,
-              help="receive rings: TPACKET_V3 blocks (bursts), or V2 frame by frame (no 1 ms block timer)")
+@running
 def nlb(front: str, front_address: str, listen: str, back: str, back_address: str, targets: str,
         back_gateway: str | None, idle_timeout: float | None, health_file: str | None, duration: float | None,
         packets: int | None, seed: int | None, netns: str | None, batch: int, ring: str) -> None:

@@ -167,17 +167,17 @@ class _Counts:
                 row["packets"] += v
 
 
-def _by_instance(cluster: Cluster, which: npt.NDArray[np.int64], idx: npt.NDArray[np.int64], packets: Batch,
-                 counts: _Counts, verdict: npt.NDArray[np.uint8]) -> None:
-    """Packets ``idx`` of ``packets`` (each of container instance ``which``) through their instances'
-    MASQUERADE stages, in order of time; ``verdict[idx]`` gets each one's."""
+def _masqueraded(cluster: Cluster, which: npt.NDArray[np.int64], packets: Batch) -> tuple[Batch, npt.NDArray[np.uint8]]:
+    """``packets`` (each of container instance ``which``) through their instances' MASQUERADE
+    stages, each instance's in order of time: the packets as the stages leave them, and verdicts."""
+    out = packets.copy()
+    verdict = np.empty(len(packets), dtype=np.uint8)
     for k in np.unique(which).tolist():
-        sel = idx[which == k]
-        sel = sel[np.argsort(packets["ts"][sel], kind="stable")]
-        res = masquerade(cluster, k).process(packets[sel])
-        packets[sel] = res.packets
-        verdict[sel] = res.verdict
-        counts.add(np.full(len(sel), k, dtype=np.int64), res.verdict)
+        sel = np.flatnonzero(which == k)
+        sel = sel[np.argsort(out["ts"][sel], kind="stable")]
+        res = masquerade(cluster, k).process(out[sel])
+        out[sel], verdict[sel] = res.packets, res.verdict
+    return out, verdict
 
 
 def process(cluster: Cluster, batch: Batch) -> TaskTraffic:
@@ -212,12 +212,12 @@ def process(cluster: Cluster, batch: Batch) -> TaskTraffic:
         lost = rest[owner < 0]
         out_verdict[lost] = Verdict.DROP_NOT_ROUTED
         counts.add(np.full(len(lost), generic, dtype=np.int64), Verdict.DROP_NOT_ROUTED)
-        masq = rest[owner >= 0]
-        if len(masq):
-            _by_instance(cluster, owner[owner >= 0], masq, b, counts, out_verdict)
+        masq, which = rest[owner >= 0], owner[owner >= 0]
         drop_hop[inside] = base + generic
         if len(masq):
-            drop_hop[masq] = base + owner[owner >= 0]
+            b[masq], out_verdict[masq] = _masqueraded(cluster, which, b[masq])
+            counts.add(which, out_verdict[masq])
+            drop_hop[masq] = base + which
         crossed = idx[out_verdict[idx] == Verdict.FORWARD]
         b["ts"][crossed] += np.uint64(BRIDGE_DELAY_NS)
         extra[crossed] += np.uint64(BRIDGE_DELAY_NS)
@@ -261,13 +261,7 @@ def process(cluster: Cluster, batch: Batch) -> TaskTraffic:
         has = np.array([cluster.container_instances[k].id in cluster.masquerades for k in range(len(br.names))] + [False])
         rest, ci_of = rest[has[ci_of]], ci_of[has[ci_of]]
         if len(rest):
-            trial = packets[rest].copy()
-            tv = np.empty(len(rest), dtype=np.uint8)
-            for k in np.unique(ci_of).tolist():
-                sel = np.flatnonzero(ci_of == k)
-                sel = sel[np.argsort(trial["ts"][sel], kind="stable")]
-                r = masquerade(cluster, k).process(trial[sel])
-                trial[sel], tv[sel] = r.packets, r.verdict
+            trial, tv = _masqueraded(cluster, ci_of, packets[rest])
             mine = tv != Verdict.DROP_UNSOLICITED
             go = rest[mine]
             packets[go] = trial[mine]
